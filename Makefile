@@ -1,0 +1,39 @@
+# `make run` and `make test` set everything up on first use; later runs reuse the environment.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run test lint eval index chat clean
+
+setup: $(STAMP)
+
+# torch goes in first and pinned: the CPU build; anything that pulled plain `torch` would fetch GBs of CUDA.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/assistant chat
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check assistant tests
+	$(BIN)/mypy assistant
+
+index: setup
+	$(BIN)/assistant index
+
+chat: setup
+	$(BIN)/assistant chat
+
+clean:
+	rm -rf .newsdesk

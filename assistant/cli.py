@@ -1,0 +1,116 @@
+"""Command line: `assistant index`, `assistant ask`, `assistant chat`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .core import Assistant
+from .errors import AssistantError
+from .models import Answer, IndexReport, Message
+from .settings import Settings
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer text followed by a numbered source list with the quoted passages."""
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            outlet = f" ({c.outlet})" if c.outlet else ""
+            lines.append(f"[{c.marker}] {c.source_id}: {c.title}{outlet}")
+            lines.append(f'    "{c.quote}"')
+    return "\n".join(lines)
+
+
+def format_report(report: IndexReport) -> str:
+    """A summary of an index build, with every skipped file and its reason."""
+    lines = [
+        f"Indexed in {report.seconds:.1f}s: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+        f"{report.chunks} chunks."
+    ]
+    for s in report.skipped:
+        lines.append(f"  skipped {s.path}: {s.reason}")
+    return "\n".join(lines)
+
+
+def _index(assistant: Assistant, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    bar: tqdm | None = None
+
+    def progress(source_id: str, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="Embedding", unit="doc", file=sys.stderr)
+        bar.set_postfix_str(source_id, refresh=False)
+        bar.update(1)
+
+    report = assistant.index(rebuild=args.rebuild, progress=progress)
+    if bar is not None:
+        bar.close()
+    print(format_report(report))
+    return 0
+
+
+def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
+    answer = assistant.ask(args.question)
+    print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
+    return 0
+
+
+def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
+    print("Ask about the articles (empty line or Ctrl-D to quit).")
+    history: list[Message] = []
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = assistant.ask(question, history)
+        except AssistantError as exc:
+            print(f"error: {exc}")
+            continue
+        print(format_answer(answer))
+        history += [Message(role="user", content=question), Message(role="assistant", content=answer.text)]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for the `assistant` command."""
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser.add_argument("--corpus", help="folder of .txt/.md articles (default: settings)")
+    parser.add_argument("--data", help="index folder (default: settings)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index", help="build or update the index from the corpus folder")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh collection")
+    p.set_defaults(run=_index)
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.set_defaults(run=_ask)
+    p = sub.add_parser("chat", help="interactive chat that keeps the conversation")
+    p.set_defaults(run=_chat)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `assistant` command; errors print one line and exit non-zero."""
+    args = build_parser().parse_args(argv)
+    overrides = {k: v for k, v in {"corpus_dir": args.corpus, "data_dir": args.data}.items() if v}
+    try:
+        assistant = Assistant(Settings(**overrides))
+        return int(args.run(assistant, args))
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

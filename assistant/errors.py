@@ -1,0 +1,33 @@
+"""Errors a user can act on: each message says what to do next."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class for every error the assistant raises on purpose."""
+
+    exit_code = 1
+
+
+class InvalidQuestionError(AssistantError, ValueError):
+    """The question is empty or too long."""
+
+    exit_code = 2
+
+
+class CorpusError(AssistantError):
+    """The corpus directory is missing, empty or has no usable article."""
+
+    exit_code = 3
+
+
+class IndexNotReadyError(AssistantError):
+    """The index cannot be used (missing or built with other settings)."""
+
+    exit_code = 4
+
+
+class ConfigurationError(AssistantError):
+    """A setting names something that does not exist (e.g. an unknown generator)."""
+
+    exit_code = 5

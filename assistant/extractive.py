@@ -1,0 +1,176 @@
+"""The default answerer: picks the source sentences that answer the question and cites each one. No LLM."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .conversation import standalone_question
+from .embeddings import Embedder
+from .models import Answer, Citation, Message, Passage
+from .sentences import split_sentences
+from .terms import content_terms, is_agent, question_subject, term_set
+
+NOT_FOUND = "The articles don't say."
+_NUMBER = re.compile(
+    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|several|multiple|single|both|a (?:third|second))\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|morning|"
+    r"night|overnight|early|late|today|yesterday|week|month|year|hours?|after|before)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Candidate:
+    text: str
+    passage: Passage
+    order: int  # position among candidates, for stable ties
+    score: float = 0.0
+    vector: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Claim:
+    lead: _Candidate
+    support: list[_Candidate] = field(default_factory=list)
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+def source_label(passage: Passage, words: int = 7) -> str:
+    """How an answer names a source: its outlet, else the start of its title in quotes."""
+    if passage.outlet:
+        return passage.outlet
+    title = passage.title.rstrip(".")
+    parts = title.split()
+    short = " ".join(parts[:words]) + ("..." if len(parts) > words else "")
+    return f'"{short}"'
+
+
+class ExtractiveGenerator:
+    """Scores each sentence of the retrieved passages against the question and keeps the strongest few."""
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        max_sentences: int = 4,
+        min_score: float = 0.45,
+        relative: float = 0.8,
+        source_floor: float = 0.6,
+        duplicate: float = 0.8,
+    ) -> None:
+        self.embedder = embedder
+        self.max_sentences, self.min_score = max_sentences, min_score
+        self.relative, self.source_floor, self.duplicate = relative, source_floor, duplicate
+        self._cache: dict[str, list[float]] = {}
+
+    def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
+        """An answer built from verbatim sentences, or a 'not found' answer when the evidence is weak."""
+        query = standalone_question(question, history)
+        ranked = self.rank(query, passages)
+        if not ranked or ranked[0].score < self.min_score:
+            return Answer(text=NOT_FOUND, citations=[], found=False)
+        return self._compose(self._select(ranked))
+
+    def rank(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
+        """Every distinct sentence of the passages, scored against the question, best first."""
+        seen: set[tuple[str, str]] = set()
+        cands: list[_Candidate] = []
+        for passage in passages:
+            for sent in split_sentences(passage.text):
+                key = (passage.source_id, sent.text)
+                if key not in seen and len(sent.text.split()) >= 4:
+                    seen.add(key)
+                    cands.append(_Candidate(sent.text, passage, len(cands)))
+        if not cands:
+            return []
+        self._embed(cands)
+        q_vec = self.embedder.embed_query(question)
+        q_terms = content_terms(question)
+        subject = question_subject(question)
+        sets = [term_set(c.text) for c in cands]
+        # IDF over the candidate pool: a term every sentence shares says little about which one answers.
+        idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) for t in q_terms}
+        total = sum(idf.values()) or 1.0
+        active = bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE))
+        wants_number = bool(re.match(r"\s*how (many|much)\b", question, re.IGNORECASE))
+        wants_time = bool(re.match(r"\s*(when|what time|what day)\b", question, re.IGNORECASE))
+        for cand, terms in zip(cands, sets, strict=True):
+            lexical = sum(idf[t] for t in q_terms if t in terms) / total
+            score = 0.6 * max(0.0, _dot(q_vec, cand.vector)) + 0.4 * lexical
+            if subject and not (subject & terms and (not active or is_agent(cand.text, subject))):
+                score *= 0.5  # someone else's claim does not answer a question about the subject's
+            if len(cand.text.split()) < 8:
+                score *= 0.85  # a short sentence matches on the name it repeats, not on what it says
+            if wants_number and not _NUMBER.search(cand.text):
+                score *= 0.6
+            if wants_time and not _TIME.search(cand.text):
+                score *= 0.7
+            cand.score = score
+        return sorted(cands, key=lambda c: (-c.score, c.order))
+
+    def _embed(self, cands: list[_Candidate]) -> None:
+        missing = [c.text for c in cands if c.text not in self._cache]
+        if missing:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
+                self._cache[text] = vector
+        for cand in cands:
+            cand.vector = self._cache[cand.text]
+
+    def _select(self, ranked: list[_Candidate]) -> list[_Claim]:
+        """Each source's best sentence (sources disagree: show who says what), then further sentences nearly as
+        good as the best; a sentence repeating a chosen one becomes a supporting citation if from another source."""
+        floor = max(self.min_score, self.relative * ranked[0].score)
+        per_source = max(self.min_score, self.source_floor * ranked[0].score)
+        claims: list[_Claim] = []
+        sources: set[str] = set()
+        for cand in ranked:
+            if cand.score < per_source:
+                break
+            new_source = cand.passage.source_id not in sources
+            if not new_source and cand.score < floor:
+                continue
+            twin = next((cl for cl in claims if _dot(cl.lead.vector, cand.vector) >= self.duplicate), None)
+            if twin is not None:
+                if new_source and len(twin.support) < 2:
+                    twin.support.append(cand)
+                    sources.add(cand.passage.source_id)
+            elif len(claims) < self.max_sentences:
+                claims.append(_Claim(cand))
+                sources.add(cand.passage.source_id)
+        return claims
+
+    def _compose(self, claims: list[_Claim]) -> Answer:
+        citations: list[Citation] = []
+        lines: list[str] = []
+        for claim in claims:
+            markers = []
+            for cand in [claim.lead, *claim.support]:
+                citations.append(
+                    Citation(
+                        marker=len(citations) + 1,
+                        source_id=cand.passage.source_id,
+                        title=cand.passage.title,
+                        outlet=cand.passage.outlet,
+                        quote=cand.text,
+                    )
+                )
+                markers.append(f"[{len(citations)}]")
+            labels = list(dict.fromkeys(source_label(c.passage) for c in [claim.lead, *claim.support]))
+            lines.append(f"{' and '.join(labels)}: {claim.lead.text} {''.join(markers)}")
+        text = lines[0] if len(lines) == 1 else "\n".join(f"- {line}" for line in lines)
+        return Answer(text=text, citations=citations, found=True)

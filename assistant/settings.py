@@ -1,0 +1,31 @@
+"""One Settings object, read from the environment (prefix ASSISTANT_) and built once at each entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything that can be tuned, with defaults that work out of the box."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    corpus_dir: Path = Field(default=PROJECT_DIR / "corpus", description="Folder of .txt/.md articles.")
+    data_dir: Path = Field(default=PROJECT_DIR / ".newsdesk", description="Where the index is stored.")
+    collection: str = Field(default="newsdesk", description="Chroma collection name.")
+    top_k: int = Field(default=8, ge=1, le=50, description="Passages handed to the answerer.")
+    candidates: int = Field(default=20, ge=1, le=200, description="Passages each retriever returns before fusion.")
+    per_source: int = Field(default=2, ge=0, description="Passages per article before others fill in (0: no cap).")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    chunk_tokens: int = Field(default=256, ge=32, le=256, description="Max MiniLM tokens per embedded chunk.")
+    generator: str = Field(default="extractive", description="Answerer: 'extractive' (default, no LLM).")
+    max_sentences: int = Field(default=4, ge=1, le=8, description="Most sentences an extractive answer keeps.")
+    min_score: float = Field(default=0.45, description="Below this evidence score the answer is 'not found'.")
+    max_question_chars: int = Field(default=2000, ge=1)
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=7860, ge=1, le=65535)

@@ -1,0 +1,98 @@
+"""The Chroma adapter: the only module that talks to chromadb (through llama-index's vector store)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .chunking import Chunk
+from .models import Document
+
+
+class StoredChunk(BaseModel):
+    """A chunk as read back from the store."""
+
+    chunk_id: str
+    source_id: str
+    title: str
+    outlet: str | None = None
+    date: str | None = None
+    text: str
+    start: int
+
+
+class ChromaStore:
+    """A persistent Chroma database under `path`; collections are named by the caller."""
+
+    def __init__(self, path: Path) -> None:
+        import chromadb
+
+        path.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(
+            path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+        )
+
+    def _collection(self, name: str) -> Any:
+        # Embeddings are always passed in, so Chroma never needs (or downloads) an embedding function.
+        return self._client.get_or_create_collection(
+            name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+        )
+
+    def add(self, collection: str, doc: Document, chunks: Sequence[Chunk], embeddings: Sequence[list[float]]) -> None:
+        """Store the chunks of one document with their embeddings."""
+        from llama_index.core.schema import TextNode
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        meta = {"source_id": doc.source_id, "title": doc.title, "outlet": doc.outlet or "", "date": doc.date or ""}
+        nodes = [
+            TextNode(
+                id_=chunk.chunk_id,
+                text=chunk.text,
+                embedding=list(vector),
+                metadata={**meta, "start": chunk.start, "index": chunk.index},
+            )
+            for chunk, vector in zip(chunks, embeddings, strict=True)
+        ]
+        ChromaVectorStore(chroma_collection=self._collection(collection)).add(nodes)
+
+    def delete(self, collection: str, ids: Sequence[str]) -> None:
+        """Remove chunks by id."""
+        if ids:
+            self._collection(collection).delete(ids=list(ids))
+
+    def ids(self, collection: str) -> list[str]:
+        """Every chunk id in the collection."""
+        return list(self._collection(collection).get(include=[])["ids"])
+
+    def chunks(self, collection: str) -> list[StoredChunk]:
+        """Every chunk in the collection with its text and metadata."""
+        got = self._collection(collection).get(include=["documents", "metadatas"])
+        return [
+            StoredChunk(
+                chunk_id=cid,
+                source_id=str(meta["source_id"]),
+                title=str(meta["title"]),
+                outlet=str(meta.get("outlet") or "") or None,
+                date=str(meta.get("date") or "") or None,
+                text=text,
+                start=int(meta["start"]),  # type: ignore[arg-type]
+            )
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+
+    def query(self, collection: str, embedding: list[float], n: int) -> list[tuple[str, float]]:
+        """Ids of the `n` nearest chunks with cosine similarity, best first."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        store = ChromaVectorStore(chroma_collection=self._collection(collection))
+        result = store.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=n))
+        return list(zip(result.ids or [], result.similarities or [], strict=False))
+
+    def drop(self, collection: str) -> None:
+        """Delete a whole collection if it exists."""
+        if collection in [c.name for c in self._client.list_collections()]:
+            self._client.delete_collection(collection)
