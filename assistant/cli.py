@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from .core import Assistant
 from .errors import AssistantError
+from .evaluation import add_eval_commands
 from .models import Answer, IndexReport, Message
 from .settings import Settings
 
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_ask)
     p = sub.add_parser("chat", help="interactive chat that keeps the conversation")
     p.set_defaults(run=_chat)
+    add_eval_commands(sub)
     return parser
 
 

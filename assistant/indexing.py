@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,8 +87,12 @@ def build_index(
     sig = signature(embedder, chunk_tokens)
     old = IndexState.load(data_dir)
     fresh = rebuild or old is None or old.signature != sig
+    # Collections of builds that never finished are not the live one: sweep them.
+    for name in store.collections(prefix=f"{collection}-"):
+        if old is None or name != old.collection:
+            store.drop(name)
     if fresh:
-        name = f"{collection}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        name = f"{collection}-{uuid.uuid4().hex[:12]}"
         state = IndexState(signature=sig, collection=name)
     else:
         assert old is not None

@@ -92,7 +92,11 @@ class ChromaStore:
         result = store.query(VectorStoreQuery(query_embedding=embedding, similarity_top_k=n))
         return list(zip(result.ids or [], result.similarities or [], strict=False))
 
+    def collections(self, prefix: str = "") -> list[str]:
+        """Names of the collections that start with `prefix`."""
+        return sorted(c.name for c in self._client.list_collections() if c.name.startswith(prefix))
+
     def drop(self, collection: str) -> None:
         """Delete a whole collection if it exists."""
-        if collection in [c.name for c in self._client.list_collections()]:
+        if collection in self.collections():
             self._client.delete_collection(collection)

@@ -1,0 +1,119 @@
+"""The gold-fact set (`evals/gold.yaml`): typed, validated questions with the facts an answer must contain."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from ..corpus import SUFFIXES
+from ..errors import AssistantError
+from ..models import Message
+from ..settings import PROJECT_DIR
+
+GOLD_FILE = PROJECT_DIR / "evals" / "gold.yaml"
+Kind = Literal["fact", "multi", "disputed", "unanswerable", "followup", "noise"]
+KINDS: tuple[Kind, ...] = ("fact", "multi", "disputed", "followup", "unanswerable", "noise")
+REFUSAL_KINDS: frozenset[str] = frozenset({"unanswerable", "noise"})
+
+
+class EvalFileError(AssistantError):
+    """A gold or thresholds file is missing, malformed, or names what does not exist."""
+
+    exit_code = 6
+
+
+def _compile(pattern: str) -> str:
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
+    return pattern
+
+
+class GoldQuestion(BaseModel):
+    """One question with the facts a correct answer states and the sources that support them."""
+
+    id: str
+    kind: Kind
+    question: str
+    history: list[Message] = Field(default_factory=list)
+    facts: list[list[str]] = Field(default_factory=list, description="Each fact: regex alternatives; all required.")
+    forbidden: list[str] = Field(default_factory=list, description="Regexes a correct answer must not match.")
+    sources: list[str] = Field(default_factory=list, description="Source ids that support the facts.")
+    note: str | None = None
+
+    @field_validator("facts")
+    @classmethod
+    def _facts_compile(cls, facts: list[list[str]]) -> list[list[str]]:
+        for alternatives in facts:
+            if not alternatives:
+                raise ValueError("a fact needs at least one regex alternative")
+            for pattern in alternatives:
+                _compile(pattern)
+        return facts
+
+    @field_validator("forbidden")
+    @classmethod
+    def _forbidden_compile(cls, forbidden: list[str]) -> list[str]:
+        return [_compile(p) for p in forbidden]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GoldQuestion:
+        if self.answerable and not (self.facts and self.sources):
+            raise ValueError(f"{self.kind} question {self.id!r} needs facts and sources")
+        if not self.answerable and (self.facts or self.sources):
+            raise ValueError(f"{self.kind} question {self.id!r} must have no facts and no sources")
+        return self
+
+    @property
+    def answerable(self) -> bool:
+        """True when the corpus answers it; unanswerable and noise questions must be refused."""
+        return self.kind not in REFUSAL_KINDS
+
+
+class GoldSet(BaseModel):
+    """Every gold question of one file."""
+
+    questions: list[GoldQuestion]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> GoldSet:
+        dupes = sorted(i for i, n in Counter(q.id for q in self.questions).items() if n > 1)
+        if dupes:
+            raise ValueError(f"duplicate question ids: {', '.join(dupes)}")
+        return self
+
+
+def load_gold(path: Path = GOLD_FILE) -> GoldSet:
+    """Read and validate a gold file; every problem is reported with the file name."""
+    if not path.exists():
+        raise EvalFileError(f"Gold file {path} does not exist: pass --gold with the path of a gold YAML file.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise EvalFileError(f"Gold file {path} is not valid YAML; fix it and rerun:\n{exc}") from exc
+    try:
+        return GoldSet.model_validate(data)
+    except ValidationError as exc:
+        problems = "\n".join(f"  {_where(data, e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise EvalFileError(f"Gold file {path} is invalid; fix it and rerun:\n{problems}") from exc
+
+
+def _where(data: object, loc: tuple[int | str, ...]) -> str:
+    """A readable location: the question's id instead of its list index."""
+    if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int) and isinstance(data, dict):
+        item = (data.get("questions") or [None] * (loc[1] + 1))[loc[1]]
+        name = f"question {item.get('id')!r}" if isinstance(item, dict) and "id" in item else f"question #{loc[1] + 1}"
+        return " ".join([name, *map(str, loc[2:])])
+    return ".".join(map(str, loc)) or "file"
+
+
+def missing_sources(gold: GoldSet, corpus_dir: Path) -> list[str]:
+    """Source ids the gold set names that have no file in the corpus folder."""
+    named = sorted({s for q in gold.questions for s in q.sources})
+    return [s for s in named if not any((corpus_dir / f"{s}{ext}").exists() for ext in SUFFIXES)]

@@ -1,0 +1,60 @@
+"""Hand-written fakes: an embedder that still ranks, and a generator that records what it was sent."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+
+from assistant.models import Answer, Message, Passage
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class FakeEmbedder:
+    """Hashed bag of words: texts sharing words are close, so retrieval order is meaningful and testable."""
+
+    name = "fake-bow"
+
+    def __init__(self, dim: int = 512, fail_after: int | None = None) -> None:
+        self.dim = dim
+        self.calls: list[list[str]] = []
+        self.fail_after = fail_after  # raise on the n-th embed call, to simulate an interrupted build
+
+    def _vector(self, text: str) -> list[float]:
+        vec = [0.0] * self.dim
+        for word in _WORD.findall(text.lower()):
+            h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+            vec[h % self.dim] += 1.0
+        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+        return [v / norm for v in vec]
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if self.fail_after is not None and len(self.calls) >= self.fail_after:
+            raise KeyboardInterrupt("simulated interruption")
+        self.calls.append(list(texts))
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+class FakeGenerator:
+    """Returns queued answers and records every call."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.queue: list[Answer] = []
+        self.calls: list[tuple[str, list[Passage], list[Message]]] = []
+
+    def enqueue(self, *answers: Answer) -> None:
+        self.queue.extend(answers)
+
+    def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
+        self.calls.append((question, list(passages), list(history)))
+        return self.queue.pop(0)

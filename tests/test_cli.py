@@ -1,0 +1,45 @@
+"""The CLI: clean one-line errors with non-zero exit codes, and the printed answer format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import format_answer, format_report, main
+from assistant.models import Answer, Citation, IndexReport, Skipped
+
+
+def test_missing_corpus_exits_nonzero_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--corpus", str(tmp_path / "missing"), "--data", str(tmp_path / "d"), "index"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.startswith("error: Corpus folder ") and "then run `assistant index`" in err
+    assert "Traceback" not in err
+
+
+def test_empty_question_exits_nonzero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--data", str(tmp_path / "d"), "ask", "   "])
+    assert code == 2
+    assert capsys.readouterr().err == "error: The question is empty: type a question about the articles.\n"
+
+
+def test_answer_is_printed_with_numbered_sources() -> None:
+    answer = Answer(
+        text="Press TV: Iran condemned the attack. [1]",
+        citations=[Citation(marker=1, source_id="002_x", title="US may", outlet="Press TV",
+                            quote="Iran condemned the attack.")],
+    )
+    assert format_answer(answer) == (
+        "Press TV: Iran condemned the attack. [1]\n\nSources:\n[1] 002_x: US may (Press TV)\n"
+        '    "Iran condemned the attack."'
+    )
+    assert format_answer(Answer(text="The articles don't say.", found=False)) == "The articles don't say."
+
+
+def test_report_lists_skipped_files() -> None:
+    report = IndexReport(added=["a"], skipped=[Skipped(path="b.txt", reason="empty file")], chunks=3, seconds=1.25)
+    assert format_report(report) == (
+        "Indexed in 1.2s: 1 added, 0 updated, 0 removed, 0 unchanged, 1 skipped; 3 chunks.\n"
+        "  skipped b.txt: empty file"
+    )

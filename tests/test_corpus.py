@@ -1,0 +1,52 @@
+"""Bad corpus input: clear errors, skipped files reported by name, nothing good lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, CorpusError, Settings
+from assistant.corpus import read_corpus
+
+from .fakes import FakeEmbedder
+
+
+def test_missing_corpus_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match=r"does not exist: create it, add \.txt or \.md articles"):
+        read_corpus(tmp_path / "nope")
+
+
+def test_empty_corpus_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    with pytest.raises(CorpusError, match=r"has no \.txt or \.md articles: add some"):
+        read_corpus(tmp_path)
+
+
+def test_bad_files_are_skipped_with_reasons(corpus_dir: Path) -> None:
+    (corpus_dir / "binary.txt").write_bytes(b"\x00\x01\x02PNG")
+    (corpus_dir / "latin1.txt").write_bytes("Caf\xe9 owners said the strike hurt trade.".encode("latin-1"))
+    (corpus_dir / "empty.md").write_text("  \n", encoding="utf-8")
+    (corpus_dir / "copy.txt").write_bytes((corpus_dir / "003_18e1d0701c846336.txt").read_bytes())
+    (corpus_dir / "extra.md").write_text("# A title here\n\nA new article says something.\n", encoding="utf-8")
+    docs, skipped = read_corpus(corpus_dir)
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons["binary.txt"].startswith("binary file")
+    assert reasons["latin1.txt"].startswith("not UTF-8")
+    assert reasons["empty.md"] == "empty file"
+    assert reasons["copy.txt"] == "duplicate of 003_18e1d0701c846336.txt"
+    assert {d.source_id for d in docs} >= {"extra", "000_e51b5d969b07c07d", "003_18e1d0701c846336"}
+    assert next(d for d in docs if d.source_id == "extra").title == "A title here"
+
+
+def test_index_reports_skips_and_keeps_good_files(tmp_path: Path, corpus_dir: Path) -> None:
+    assistant = Assistant(Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "d"), embedder=FakeEmbedder())
+    first = assistant.index()
+    assert len(first.added) == 5
+    # A file that was indexed and is now unreadable keeps its indexed version.
+    (corpus_dir / "004_1513c531622ec9e9.txt").write_bytes(b"\xff\xfe broken")
+    (corpus_dir / "junk.txt").write_bytes(b"\x00\x00")
+    report = assistant.index()
+    assert {s.path for s in report.skipped} == {"004_1513c531622ec9e9.txt", "junk.txt"}
+    assert report.removed == [] and report.added == []
+    assert assistant.status().documents == 5

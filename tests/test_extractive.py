@@ -1,0 +1,65 @@
+"""The extractive answerer picks sentences that answer the question, cites them, and refuses on weak evidence."""
+
+from __future__ import annotations
+
+from assistant.extractive import NOT_FOUND, ExtractiveGenerator
+from assistant.generation import ground
+from assistant.models import Answer, Citation, Passage
+from assistant.terms import is_agent, question_subject
+
+from .fakes import FakeEmbedder
+
+IRAN = Passage(
+    chunk_id="a::1", source_id="a", title="Iran looks to shift blame", outlet=None,
+    text="Iran on Sunday blamed the United States for the drone attack on the residence. "
+    "The weather in Baghdad was mild that day.",
+)
+GENERAL = Passage(
+    chunk_id="b::1", source_id="b", title="Iraq report", outlet="Press TV",
+    text="Gen. Frank McKenzie blamed the drone attack on Iranian-backed militia groups. "
+    "Iran has been blamed for the drone attack by several officials.",
+)
+
+
+def test_subject_of_question_matters() -> None:
+    assert question_subject("Who did Iran blame?") == {"iran"}
+    assert not is_agent("Iran has been blamed for the drone attack.", {"iran"})
+    assert is_agent("Iran on Sunday blamed the United States.", {"iran"})
+    assert not is_agent("McKenzie blamed Iranian-backed militia groups.", {"iran"})
+
+
+def test_answer_cites_the_sentence_whose_subject_matches() -> None:
+    gen = ExtractiveGenerator(FakeEmbedder(), min_score=0.2)
+    answer = gen.answer("Who did Iran blame for the drone attack?", [GENERAL, IRAN])
+    assert answer.found
+    assert answer.citations[0].source_id == "a"
+    assert answer.citations[0].quote == "Iran on Sunday blamed the United States for the drone attack on the residence."
+    assert "[1]" in answer.text and answer.text.count("[") == len(answer.citations)
+    assert all(c.quote in IRAN.text + GENERAL.text for c in answer.citations)
+
+
+def test_answer_names_its_sources() -> None:
+    gen = ExtractiveGenerator(FakeEmbedder(), min_score=0.2)
+    answer = gen.answer("Who blamed the drone attack on militia groups?", [GENERAL, IRAN])
+    assert answer.citations[0].source_id == "b"
+    assert answer.text.split("\n")[0].lstrip("- ").startswith("Press TV: Gen. Frank McKenzie")
+
+
+def test_weak_evidence_is_not_found() -> None:
+    answer = ExtractiveGenerator(FakeEmbedder()).answer("What is the capital of France?", [IRAN, GENERAL])
+    assert answer == Answer(text=NOT_FOUND, citations=[], found=False)
+
+
+def test_ground_drops_quotes_not_in_the_passages() -> None:
+    fabricated = Answer(
+        text="- x: Iran on Sunday blamed the United States [1]\n- y: Iran admitted it [2]",
+        citations=[
+            Citation(marker=1, source_id="a", title="t", quote="Iran on Sunday blamed the United States"),
+            Citation(marker=2, source_id="a", title="t", quote="Iran admitted it ordered the attack."),
+        ],
+    )
+    grounded = ground(fabricated, [IRAN])
+    assert [c.marker for c in grounded.citations] == [1] and "[2]" not in grounded.text
+    wrong_source = Answer(text="z [1]", citations=[Citation(marker=1, source_id="b", title="t",
+                                                            quote="Iran on Sunday blamed the United States")])
+    assert ground(wrong_source, [IRAN, GENERAL]).found is False

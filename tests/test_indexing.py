@@ -1,0 +1,101 @@
+"""Incremental builds re-embed only what changed; an interrupted build leaves the old index usable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.indexing import IndexState
+
+from .fakes import FakeEmbedder
+
+
+def _assistant(tmp_path: Path, corpus_dir: Path, embedder: FakeEmbedder) -> Assistant:
+    return Assistant(Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data"), embedder=embedder)
+
+
+def test_second_build_embeds_nothing(tmp_path: Path, corpus_dir: Path) -> None:
+    embedder = FakeEmbedder()
+    assistant = _assistant(tmp_path, corpus_dir, embedder)
+    assistant.index()
+    calls = len(embedder.calls)
+    report = assistant.index()
+    assert len(embedder.calls) == calls
+    assert not report.changed and len(report.unchanged) == 5
+
+
+def test_changed_file_is_the_only_one_reembedded(tmp_path: Path, corpus_dir: Path) -> None:
+    embedder = FakeEmbedder()
+    assistant = _assistant(tmp_path, corpus_dir, embedder)
+    assistant.index()
+    path = corpus_dir / "002_5b7b7d05eade649a.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA zebracorn was seen near the Green Zone.\n", "utf-8")
+    embedder.calls.clear()
+    report = assistant.index()
+    assert report.updated == ["002_5b7b7d05eade649a"]
+    assert len(embedder.calls) == 1 and any("zebracorn" in t for t in embedder.calls[0])
+    assert assistant.retrieve("zebracorn")[0].source_id == "002_5b7b7d05eade649a"
+    # The old chunks are gone: every stored chunk belongs to the state.
+    state = IndexState.load(tmp_path / "data")
+    assert state is not None and set(assistant.store.ids(state.collection)) == state.chunk_ids
+
+
+def test_deleted_file_leaves_the_index(tmp_path: Path, corpus_dir: Path) -> None:
+    assistant = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    assistant.index()
+    (corpus_dir / "003_18e1d0701c846336.txt").unlink()
+    report = assistant.index()
+    assert report.removed == ["003_18e1d0701c846336"]
+    assert all(p.source_id != "003_18e1d0701c846336" for p in assistant.retrieve("Kataib Hezbollah drone"))
+
+
+def test_interrupted_build_keeps_previous_index(tmp_path: Path, corpus_dir: Path) -> None:
+    assistant = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    assistant.index()
+    before = IndexState.load(tmp_path / "data")
+    for name in ("000_e51b5d969b07c07d.txt", "001_b9b850b8616dede0.txt"):
+        path = corpus_dir / name
+        path.write_text(path.read_text(encoding="utf-8") + "\nQuokkas were reported.\n", "utf-8")
+    broken = _assistant(tmp_path, corpus_dir, FakeEmbedder(fail_after=1))  # dies on the second document
+    with pytest.raises(KeyboardInterrupt):
+        broken.index()
+    after = IndexState.load(tmp_path / "data")
+    assert before is not None and after is not None
+    assert after.docs["001_b9b850b8616dede0"] == before.docs["001_b9b850b8616dede0"]
+    fresh = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    assert fresh.retrieve("Khatibzadeh spokesman")  # still answers from what was indexed
+    report = fresh.index()  # and the next build finishes the job
+    assert report.updated == ["001_b9b850b8616dede0"]
+
+
+def test_interrupted_rebuild_keeps_previous_collection(tmp_path: Path, corpus_dir: Path) -> None:
+    assistant = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    assistant.index()
+    before = IndexState.load(tmp_path / "data")
+    broken = _assistant(tmp_path, corpus_dir, FakeEmbedder(fail_after=2))
+    with pytest.raises(KeyboardInterrupt):
+        broken.index(rebuild=True)
+    assert IndexState.load(tmp_path / "data") == before
+    report = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index(rebuild=True)
+    assert len(report.updated) == 5
+    after = IndexState.load(tmp_path / "data")
+    assert after is not None and before is not None and after.collection != before.collection
+
+
+def test_progress_is_reported_per_document(tmp_path: Path, corpus_dir: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    _assistant(tmp_path, corpus_dir, FakeEmbedder()).index(progress=lambda s, d, t: seen.append((s, d, t)))
+    assert [d for _, d, _ in seen] == [1, 2, 3, 4, 5] and {t for _, _, t in seen} == {5}
+
+
+def test_unfinished_rebuild_collections_are_swept(tmp_path: Path, corpus_dir: Path) -> None:
+    _assistant(tmp_path, corpus_dir, FakeEmbedder()).index()
+    with pytest.raises(KeyboardInterrupt):
+        _assistant(tmp_path, corpus_dir, FakeEmbedder(fail_after=1)).index(rebuild=True)
+    assistant = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    assert len(assistant.store.collections("newsdesk-")) == 2
+    assistant.index()
+    state = IndexState.load(tmp_path / "data")
+    assert state is not None and assistant.store.collections("newsdesk-") == [state.collection]

@@ -1,0 +1,71 @@
+"""The default stack end to end: real MiniLM from its package, real Chroma on disk, the seed corpus."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.chunking import SPECIAL_TOKENS, chunk_document
+from assistant.corpus import read_corpus
+from assistant.embeddings import MAX_TOKENS, MiniLMEmbedder
+from assistant.text import flatten
+
+from .conftest import SEED_CORPUS
+
+pytestmark = pytest.mark.integration
+
+US = re.compile(r"\b(U\.S\.|US|United States|Washington|American?)\b")
+
+
+def test_chunks_fit_the_model_window(minilm: MiniLMEmbedder) -> None:
+    docs, _ = read_corpus(SEED_CORPUS)
+    for doc in docs:
+        for chunk in chunk_document(doc, minilm.count_tokens, MAX_TOKENS):
+            assert minilm.count_tokens(chunk.embed_text) + SPECIAL_TOKENS <= MAX_TOKENS
+            assert doc.text[chunk.start:chunk.end] == chunk.text
+
+
+def test_who_did_iran_blame(real_assistant: Assistant) -> None:
+    answer = real_assistant.ask("Who did Iran blame?")
+    assert answer.found
+    assert {c.source_id[:3] for c in answer.citations} & {"000", "001", "004"}
+    assert US.search(answer.text), answer.text
+
+
+def test_every_quote_is_verbatim_in_its_source(real_assistant: Assistant) -> None:
+    questions = ["Who did Iran blame?", "Was al-Kadhimi hurt?", "How many drones were used?",
+                 "What did Biden say?", "Who is Qais al-Khazali?"]
+    checked = 0
+    for q in questions:
+        for c in real_assistant.ask(q).citations:
+            source = flatten((SEED_CORPUS / f"{c.source_id}.txt").read_text(encoding="utf-8"))
+            assert flatten(c.quote) in source, (q, c)
+            checked += 1
+    assert checked >= len(questions)
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the 2018 World Cup?"])
+def test_off_corpus_question_is_not_found(real_assistant: Assistant, question: str) -> None:
+    answer = real_assistant.ask(question)
+    assert answer.found is False and answer.citations == [] and "don't say" in answer.text
+
+
+def test_followup_uses_the_conversation(real_assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "What did Iran's foreign ministry spokesman say?"},
+               {"role": "assistant", "content": "He said the attack served foreign interests."}]
+    passages = real_assistant.retrieve("What is his name?", history)
+    assert any("Khatibzadeh" in p.text for p in passages[:3])
+    assert "Khatibzadeh" in real_assistant.ask("What is his name?", history).text
+
+
+def test_incremental_reindex_with_real_model(tmp_path: Path, corpus_dir: Path, minilm: MiniLMEmbedder) -> None:
+    assistant = Assistant(Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data"), embedder=minilm)
+    assistant.index()
+    path = corpus_dir / "004_1513c531622ec9e9.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA spokesperson for the zoo denied any role.\n", "utf-8")
+    report = assistant.index()
+    assert report.updated == ["004_1513c531622ec9e9"] and len(report.unchanged) == 4
+    assert any("zoo" in p.text for p in assistant.retrieve("zoo spokesperson"))

@@ -1,0 +1,45 @@
+"""Fusion and follow-up handling, with hand-built retrievers and the fake embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant, Message
+from assistant.conversation import is_followup, standalone_question
+from assistant.models import Passage
+from assistant.retrieval import HybridRetriever
+
+
+class ListRetriever:
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+
+    def retrieve(self, query: str, k: int) -> list[Passage]:
+        return [Passage(chunk_id=i, source_id=i.split(":")[0], title="t", text=i) for i in self.ids[:k]]
+
+
+def test_rrf_rewards_agreement() -> None:
+    fused = HybridRetriever([ListRetriever(["a:1", "b:1", "c:1"]), ListRetriever(["b:1", "d:1", "e:1"])], rrf_k=60)
+    passages = fused.retrieve("q", 4)
+    assert [p.chunk_id for p in passages] == ["b:1", "a:1", "d:1", "c:1"]
+    assert passages[0].score == pytest.approx(1 / 62 + 1 / 61)
+
+
+def test_per_source_cap_makes_room_for_other_articles() -> None:
+    fused = HybridRetriever([ListRetriever(["a:1", "a:2", "a:3", "b:1"])], per_source=2)
+    assert [p.chunk_id for p in fused.retrieve("q", 3)] == ["a:1", "a:2", "b:1"]
+
+
+def test_followups_borrow_the_previous_question() -> None:
+    history = [Message(role="user", content="What did Iran's foreign ministry spokesman say?"),
+               Message(role="assistant", content="...")]
+    assert is_followup("What is his name?") and not is_followup("How many drones attacked the residence?")
+    assert standalone_question("What is his name?", history).startswith("What did Iran's foreign ministry")
+    assert standalone_question("How many drones attacked the residence?", history) == (
+        "How many drones attacked the residence?"
+    )
+
+
+def test_hybrid_finds_rare_names(fake_assistant: Assistant) -> None:
+    top = fake_assistant.retrieve("Silliman ambassador")[0]
+    assert top.source_id == "002_5b7b7d05eade649a" and "Silliman" in top.text
