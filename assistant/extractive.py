@@ -11,7 +11,7 @@ from .conversation import standalone_question
 from .embeddings import Embedder
 from .models import Answer, Citation, Message, Passage
 from .sentences import split_sentences
-from .terms import content_terms, is_agent, question_subject, term_set
+from .terms import canonical, content_terms, is_agent, question_subject, term_set, words
 
 NOT_FOUND = "The articles don't say."
 _NUMBER = re.compile(
@@ -34,12 +34,49 @@ class _Candidate:
     order: int  # position among candidates, for stable ties
     score: float = 0.0
     vector: list[float] = field(default_factory=list)
+    clauses: list[list[float]] = field(default_factory=list)
 
 
 @dataclass
 class _Claim:
     lead: _Candidate
     support: list[_Candidate] = field(default_factory=list)
+
+
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?:—|–|--)\s+|\s+(?=which |while |though |although |but )")
+
+
+def _clauses(sentence: str, min_words: int = 5) -> list[str]:
+    """Clauses of a long sentence (split at commas, dashes, and 'which/while/but'), short ones merged forward."""
+    if len(sentence.split()) < 16:
+        return []
+    out: list[str] = []
+    for part in _CLAUSE_BREAK.split(sentence):
+        if out and len(out[-1].split()) < min_words:
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return [c for c in out if len(c.split()) >= min_words] if len(out) > 1 else []
+
+
+_NAME = re.compile(r"(?<![.!?\"] )(?<!^)\b[A-Z][\w.'-]*[a-zA-Z]")
+
+
+def _names_beyond(sentence: str, known: set[str]) -> bool:
+    """True when the sentence names (a capitalised word not at its start) something not in `known`."""
+    return any(not term_set(m.group()) & known for m in _NAME.finditer(sentence))
+
+
+def _counts(sentence: str, noun: str | None) -> bool:
+    """True when the sentence gives a number (of `noun`, when the question says what is counted)."""
+    if noun is None:
+        return bool(_NUMBER.search(sentence))
+    target = canonical(noun)
+    tokens = words(sentence)
+    return any(
+        _NUMBER.fullmatch(tok) and any(canonical(w) == target for w in tokens[i + 1 : i + 5])
+        for i, tok in enumerate(tokens)
+    )
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
@@ -67,8 +104,8 @@ class ExtractiveGenerator:
         *,
         max_sentences: int = 4,
         min_score: float = 0.45,
-        relative: float = 0.8,
-        source_floor: float = 0.6,
+        relative: float = 0.85,
+        source_floor: float = 0.75,
         duplicate: float = 0.8,
     ) -> None:
         self.embedder = embedder
@@ -105,16 +142,22 @@ class ExtractiveGenerator:
         idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) for t in q_terms}
         total = sum(idf.values()) or 1.0
         active = bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE))
-        wants_number = bool(re.match(r"\s*how (many|much)\b", question, re.IGNORECASE))
+        wants_entity = bool(re.match(r"\s*(who|whom)\b", question, re.IGNORECASE))
+        wants_number = bool(re.match(r"\s*how (many|much|old|long|big|large)\b", question, re.IGNORECASE))
+        counted = re.match(r"\s*how many ([\w-]+)", question, re.IGNORECASE)
         wants_time = bool(re.match(r"\s*(when|what time|what day)\b", question, re.IGNORECASE))
         for cand, terms in zip(cands, sets, strict=True):
             lexical = sum(idf[t] for t in q_terms if t in terms) / total
-            score = 0.6 * max(0.0, _dot(q_vec, cand.vector)) + 0.4 * lexical
+            # A long sentence dilutes its embedding; the clause that answers is compared on its own too.
+            dense = max([_dot(q_vec, cand.vector)] + [0.9 * _dot(q_vec, v) for v in cand.clauses])
+            score = 0.6 * max(0.0, dense) + 0.4 * lexical
             if subject and not (subject & terms and (not active or is_agent(cand.text, subject))):
                 score *= 0.5  # someone else's claim does not answer a question about the subject's
             if len(cand.text.split()) < 8:
                 score *= 0.85  # a short sentence matches on the name it repeats, not on what it says
-            if wants_number and not _NUMBER.search(cand.text):
+            if wants_entity and not _names_beyond(cand.text, set(q_terms) | subject):
+                score *= 0.8  # "who" wants someone named other than who the question already names
+            if wants_number and not _counts(cand.text, counted.group(1) if counted else None):
                 score *= 0.6
             if wants_time and not _TIME.search(cand.text):
                 score *= 0.7
@@ -122,7 +165,10 @@ class ExtractiveGenerator:
         return sorted(cands, key=lambda c: (-c.score, c.order))
 
     def _embed(self, cands: list[_Candidate]) -> None:
-        missing = [c.text for c in cands if c.text not in self._cache]
+        texts = {c.text: None for c in cands}
+        for cand in cands:
+            texts.update(dict.fromkeys(_clauses(cand.text)))
+        missing = [t for t in texts if t not in self._cache]
         if missing:
             if len(self._cache) > 50_000:
                 self._cache.clear()
@@ -130,6 +176,7 @@ class ExtractiveGenerator:
                 self._cache[text] = vector
         for cand in cands:
             cand.vector = self._cache[cand.text]
+            cand.clauses = [self._cache[t] for t in _clauses(cand.text)]
 
     def _select(self, ranked: list[_Candidate]) -> list[_Claim]:
         """Each source's best sentence (sources disagree: show who says what), then further sentences nearly as
