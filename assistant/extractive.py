@@ -134,6 +134,9 @@ class ExtractiveGenerator:
         if not cands:
             return []
         self._embed(cands)
+        first_of: dict[str, int] = {}
+        for cand in cands:
+            first_of.setdefault(cand.passage.chunk_id, cand.order)
         q_vec = self.embedder.embed_query(question)
         q_terms = content_terms(question)
         subject = question_subject(question)
@@ -161,6 +164,11 @@ class ExtractiveGenerator:
                 score *= 0.6
             if wants_time and not _TIME.search(cand.text):
                 score *= 0.7
+            # News context: an article whose headline asks the same thing, and its lede, carry more weight.
+            title_terms = term_set(cand.passage.title)
+            score += 0.1 * sum(idf[t] for t in q_terms if t in title_terms) / total
+            if cand.passage.start == 0 and cand.order == first_of[cand.passage.chunk_id]:
+                score += 0.05
             cand.score = score
         return sorted(cands, key=lambda c: (-c.score, c.order))
 
