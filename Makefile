@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/assistant chat
+	$(BIN)/python app.py
 
 test: setup
 	$(BIN)/python -m pytest

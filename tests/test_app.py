@@ -1,0 +1,188 @@
+"""The real app (`python app.py`) on a free localhost port, driven by gradio_client and by headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from assistant.corpus import read_corpus
+from assistant.models import Answer
+from assistant.text import flatten
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+CHROMIUM = Path(os.environ.get("NEWSDESK_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+STARTUP_SECONDS = 120
+QUOTE_IN_VIEW = """(selector) => {
+  const box = document.querySelector(selector), mark = box && box.querySelector('mark');
+  if (!mark) return false;
+  const top = mark.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  return top >= 0 && top < box.clientHeight;
+}"""
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` with a fresh data dir (so it builds its own index) on a free port of 127.0.0.1."""
+    data = tmp_path_factory.mktemp("data")
+    port = free_port()
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CORPUS_DIR": str(CORPUS),
+           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = (data / "app.log").open("w")
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited with {proc.returncode}:\n{(data / 'app.log').read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"app.py did not answer on {url} within {STARTUP_SECONDS}s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def assert_cited_verbatim(answer: Answer) -> None:
+    """Every marker has a citation, and every quote is verbatim in the cleaned article it names."""
+    docs = {d.source_id: flatten(d.text) for d in read_corpus(CORPUS)[0]}
+    assert answer.found and answer.citations
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.marker for c in answer.citations}
+    for c in answer.citations:
+        assert flatten(c.quote) in docs[c.source_id], c
+
+
+def test_ask_endpoint_answers_with_citations(app_url: str) -> None:
+    data = Client(app_url, verbose=False).predict("Who did Iran blame?", api_name="/ask")
+    answer = Answer.model_validate(data)
+    assert set(data) == {"text", "citations", "found"}
+    assert_cited_verbatim(answer)
+    assert "Iran" in answer.text
+
+
+def test_follow_up_uses_its_own_session_history(app_url: str) -> None:
+    """Two clients at once: A's follow-up leans on A's question; B, asking the same words cold, gets no answer."""
+    a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    a.predict("How many drones were used?", api_name="/ask")
+    results: dict[str, Answer] = {}
+
+    def ask(name: str, client: Client) -> None:
+        results[name] = Answer.model_validate(client.predict("Who launched them?", api_name="/ask"))
+
+    threads = [threading.Thread(target=ask, args=(n, c)) for n, c in (("a", a), ("b", b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert_cited_verbatim(results["a"])
+    assert "drones" in results["a"].text
+    assert not results["b"].found and results["b"].text == "The articles don't say."
+
+
+def test_errors_come_back_as_messages(app_url: str) -> None:
+    with pytest.raises(AppError, match=r"^The question is empty: type a question about the articles\.$"):
+        Client(app_url, verbose=False).predict("   ", api_name="/ask")
+
+
+def test_only_ask_is_offered_to_programs(app_url: str) -> None:
+    api = Client(app_url, verbose=False).view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/ask"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("width", "height", "name"), [(1280, 900, "screenshot.png"), (390, 844, "screenshot-narrow.png")]
+)
+def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int, height: int, name: str) -> None:
+    """Type a question in headless Chromium, wait for the answer, check the sources panel quotes it; screenshot."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            outside: list[str] = []
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((app_url, "data:")) else None)
+            page.goto(app_url)
+            status = page.locator("#nd-status")
+            sync_api.expect(status).to_contain_text("5 articles · 25 chunks indexed · answerer: extractive",
+                                                    timeout=90_000)
+
+            box = page.get_by_placeholder("Ask about the articles…")
+            box.press("Enter")  # empty: a message, not an error page
+            sync_api.expect(page.locator(".nd-notice")).to_have_text(
+                "⚠️ The question is empty: type a question about the articles.")
+
+            box.fill("Who did Iran blame?")
+            box.press("Enter")
+            first = page.locator("#nd-sources mark").first
+            first.wait_for(timeout=60_000)
+            sync_api.expect(page.locator("#nd-chat a", has_text="[1]")).to_be_visible()
+            page.wait_for_timeout(1500)  # let the stream finish
+            assert page.locator(".nd-notice").count() == 0
+            answer = page.locator("#nd-chat .bot").last.inner_text()
+            assert "Iran" in answer and "[1]" in answer and "[2]" in answer
+            quotes = {flatten(q) for q in page.locator("#nd-sources mark").all_inner_texts()}
+            articles = " ".join(flatten(d.text) for d in read_corpus(CORPUS)[0])
+            assert quotes and all(q in articles for q in quotes)
+            assert page.locator("#nd-sources .nd-title").first.inner_text().strip()
+
+            # The marker links to its source card; the full article opens below it.
+            page.locator("#nd-chat a", has_text="[2]").click()
+            assert page.url.endswith("#nd-src-0-2")
+            card = page.locator("#nd-src-0-2")
+            card.locator("summary").click()
+            sync_api.expect(card.locator(".nd-article")).to_be_visible()
+            page.wait_for_function(QUOTE_IN_VIEW, arg="#nd-src-0-2 .nd-article", timeout=5_000)  # opens at the quote
+            card.locator("summary").click()
+
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"page is {overflow}px wider than a {width}px window"
+            assert outside == [], "the page must not load anything from the internet"
+
+            page.evaluate("window.scrollTo(0, 0)")
+            shot = tmp_path / name
+            page.screenshot(path=str(shot), full_page=width < 600)
+            assert shot.stat().st_size > 10_000
+            if target := os.environ.get("NEWSDESK_SCREENSHOT_DIR"):  # e.g. docs/, to refresh the README's
+                shutil.copy(shot, Path(target) / name)
+        finally:
+            browser.close()
