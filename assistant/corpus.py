@@ -65,8 +65,8 @@ def _split_header(lines: list[str]) -> tuple[SourceMeta, list[str]]:
     if lines and lines[0] == "---" and "---" in lines[1:]:
         end = lines.index("---", 1)
         front = yaml.safe_load("\n".join(lines[1:end])) or {}
-        fields = {_HEADER_FIELDS[k.lower()]: str(v) for k, v in front.items() if k.lower() in _HEADER_FIELDS}
-        return SourceMeta(**fields), lines[end + 1 :]
+        front_fields = {_HEADER_FIELDS[k.lower()]: str(v) for k, v in front.items() if k.lower() in _HEADER_FIELDS}
+        return SourceMeta(**front_fields), lines[end + 1 :]
     body = [line for line in lines if line]
     fields: dict[str, str] = {}
     i = 1

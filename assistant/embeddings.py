@@ -61,4 +61,4 @@ class MiniLMEmbedder:
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` without [CLS]/[SEP]."""
         tokenizer = self._model._model.tokenizer
-        return len(tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+        return len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])

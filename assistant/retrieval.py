@@ -52,11 +52,11 @@ class BM25Retriever:
 
     def __init__(self, chunks: Sequence[StoredChunk]):
         import Stemmer
-        from llama_index.core.schema import TextNode
+        from llama_index.core.schema import BaseNode, TextNode
         from llama_index.retrievers.bm25 import BM25Retriever as LlamaBM25
 
         self.chunks = {c.chunk_id: c for c in chunks}
-        nodes = [TextNode(id_=c.chunk_id, text=embed_text(c.title, c.text)) for c in chunks]
+        nodes: list[BaseNode] = [TextNode(id_=c.chunk_id, text=embed_text(c.title, c.text)) for c in chunks]
         self._bm25 = LlamaBM25.from_defaults(
             nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="english", similarity_top_k=1
         ) if nodes else None
@@ -91,7 +91,8 @@ class HybridRetriever:
         if self.per_source:
             # Several outlets rather than one outlet's every paragraph: sources disagree, the answer shows it.
             taken: dict[str, int] = {}
-            capped, rest = [], []
+            capped: list[str] = []
+            rest: list[str] = []
             for cid in ranked:
                 src = first[cid].source_id
                 (capped if taken.get(src, 0) < self.per_source else rest).append(cid)

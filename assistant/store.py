@@ -43,11 +43,11 @@ class ChromaStore:
 
     def add(self, collection: str, doc: Document, chunks: Sequence[Chunk], embeddings: Sequence[list[float]]) -> None:
         """Store the chunks of one document with their embeddings."""
-        from llama_index.core.schema import TextNode
+        from llama_index.core.schema import BaseNode, TextNode
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         meta = {"source_id": doc.source_id, "title": doc.title, "outlet": doc.outlet or "", "date": doc.date or ""}
-        nodes = [
+        nodes: list[BaseNode] = [
             TextNode(
                 id_=chunk.chunk_id,
                 text=chunk.text,

@@ -120,13 +120,12 @@ def write_chart(report: EvalReport, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     kinds = [*report.by_kind, "all"]
-    grid = [
-        [(rates[m].mean if rates[m].mean is not None else math.nan) for m in METRICS]
+    grid: list[list[float]] = [
+        [math.nan if rates[m].mean is None else float(rates[m].mean or 0.0) for m in METRICS]
         for rates in [*report.by_kind.values(), report.overall]
     ]
     fig, ax = plt.subplots(figsize=(11, 0.55 * len(kinds) + 1.6))
-    cmap = matplotlib.colormaps["RdYlGn"].copy()
-    cmap.set_bad("#dddddd")
+    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#dddddd")
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(METRICS)), [_HEADERS[m] for m in METRICS])
     ax.set_yticks(range(len(kinds)), kinds)

@@ -206,14 +206,13 @@ def run_rtqa(
     for q in tqdm(questions, desc="Benchmark", unit="q", file=sys.stderr, disable=not progress):
         t0 = time.perf_counter()
         evidence_rank: dict[str, int | None] = {}
-        in_context = False
         for name, retriever in found.items():
             t = time.perf_counter()
             passages = retriever.retrieve(q.query, DEPTH)
             spent[name] += time.perf_counter() - t
             evidence_rank[name] = scorers.first_rank(scorers.ranked_sources(passages), q.evidence_docs)
-            if name == "hybrid":
-                in_context = bool(set(scorers.ranked_sources(passages[: assistant.settings.top_k])) & set(q.evidence_docs))
+        # Exactly the passages `ask` hands the answerer (fusing fewer candidates than at DEPTH can reorder them).
+        in_context = bool(set(scorers.ranked_sources(assistant.retrieve(q.query))) & set(q.evidence_docs))
         answer = assistant.ask(q.query)
         items.append(
             BenchItem(

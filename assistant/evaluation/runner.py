@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, computed_field
 
-from ..core import Assistant
-from ..models import Answer, Message
+from ..generation import Generator
+from ..models import Answer, Message, Passage
+from ..settings import Settings
 from . import scorers
 from .gold import GOLD_FILE, KINDS, EvalFileError, GoldQuestion, GoldSet, missing_sources
 
@@ -19,6 +22,25 @@ METRICS: tuple[str, ...] = (
     "fact_recall", "forbidden", "citation_precision", "citation_recall", "quote_exactness",
     "answered", "refusal_accuracy", "retrieval_recall", "mrr",
 )
+
+
+class Target(Protocol):
+    """What the suite evaluates: `assistant.Assistant`, or a fake in tests."""
+
+    settings: Settings
+    generator: Generator
+
+    def index(self) -> Any:
+        """Bring the index in line with the corpus."""
+        ...
+
+    def ask(self, question: str, history: Sequence[Message]) -> Answer:
+        """Answer a question with its chat history."""
+        ...
+
+    def retrieve(self, question: str, history: Sequence[Message]) -> list[Passage]:
+        """The passages the answerer would see."""
+        ...
 
 
 class Rate(BaseModel):
@@ -105,7 +127,7 @@ def score_question(
 
 def summarize(results: list[QuestionResult]) -> tuple[dict[str, dict[str, Rate]], dict[str, Rate], dict[str, Rate]]:
     """Rates per kind and overall for each metric, and the all-checks pass rate per kind."""
-    kinds = [k for k in KINDS if any(r.kind == k for r in results)]
+    kinds: list[str] = [k for k in KINDS if any(r.kind == k for r in results)]
     by_kind = {k: {m: Rate() for m in METRICS} for k in kinds}
     overall = {m: Rate() for m in METRICS}
     passing = {k: Rate() for k in [*kinds, "all"]}
@@ -120,7 +142,7 @@ def summarize(results: list[QuestionResult]) -> tuple[dict[str, dict[str, Rate]]
 
 
 def run_eval(
-    assistant: Assistant, gold: GoldSet, *, gold_file: Path = GOLD_FILE, progress: bool = True
+    assistant: Target, gold: GoldSet, *, gold_file: Path = GOLD_FILE, progress: bool = True
 ) -> EvalReport:
     """Ask every gold question (with its history), retrieve for it, and score both."""
     from tqdm import tqdm

@@ -24,7 +24,7 @@ class Check(BaseModel):
     name: str
     passed: bool
     reason: str
-    value: float = Field(default=-1.0, description="Score in [0, 1] averaged into the metric; 1/0 by `passed` unless set.")
+    value: float = Field(default=-1.0, description="Score in [0, 1] averaged into the metric; 1/0 by `passed`.")
 
     @model_validator(mode="after")
     def _default_value(self) -> Check:
@@ -85,8 +85,9 @@ def citation_recall(answer: Answer, gold: GoldQuestion) -> Check | None:
     if not gold.answerable:
         return None
     cited = {c.source_id for c in answer.citations}
-    if cited & set(gold.sources):
-        return Check(name="citation_recall", passed=True, reason=f"cites {', '.join(sorted(cited & set(gold.sources)))}")
+    expected = sorted(cited & set(gold.sources))
+    if expected:
+        return Check(name="citation_recall", passed=True, reason=f"cites {', '.join(expected)}")
     reason = "cites nothing" if not cited else f"cites only {', '.join(sorted(cited))}"
     return Check(name="citation_recall", passed=False, reason=f"{reason}; expected one of {', '.join(gold.sources)}")
 
