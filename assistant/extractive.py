@@ -105,7 +105,7 @@ class ExtractiveGenerator:
         max_sentences: int = 4,
         min_score: float = 0.45,
         relative: float = 0.85,
-        source_floor: float = 0.75,
+        source_floor: float = 0.85,
         duplicate: float = 0.8,
     ) -> None:
         self.embedder = embedder
