@@ -104,7 +104,7 @@ def build_index(
             or state.docs[d.source_id].content_hash != d.content_hash]
     report.unchanged = sorted(d.source_id for d in docs if d not in todo)
     for done, doc in enumerate(todo, start=1):
-        _index_document(doc, state, store, embedder, chunk_tokens, data_dir, old_state=None if fresh else old)
+        _index_document(doc, state, store, embedder, chunk_tokens, data_dir, incremental=not fresh)
         (report.updated if old and doc.source_id in old.docs else report.added).append(doc.source_id)
         if progress:
             progress(doc.source_id, done, len(todo))
@@ -134,14 +134,14 @@ def _index_document(
     embedder: Embedder,
     chunk_tokens: int,
     data_dir: Path,
-    old_state: IndexState | None,
+    *,
+    incremental: bool,
 ) -> None:
     """Embed and store one document, then record it; its old chunks go only after the record is saved."""
     chunks = chunk_document(doc, embedder.count_tokens, chunk_tokens)
     vectors = embedder.embed([c.embed_text for c in chunks])
     previous = state.docs.get(doc.source_id)
     stale = [cid for cid in (previous.chunk_ids if previous else []) if cid not in {c.chunk_id for c in chunks}]
-    store.delete(state.collection, [c.chunk_id for c in chunks])  # ids are content-derived: replace, not duplicate
     store.add(state.collection, doc, chunks, vectors)
     state.docs[doc.source_id] = DocEntry(
         content_hash=doc.content_hash,
@@ -151,6 +151,6 @@ def _index_document(
         url=doc.url,
         chunk_ids=[c.chunk_id for c in chunks],
     )
-    if old_state is not None:  # incremental: the live state changes doc by doc
+    if incremental:  # the live state changes doc by doc; a fresh build switches over at the end
         state.save(data_dir)
         store.delete(state.collection, stale)
