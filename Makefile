@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test lint eval index chat clean
+.PHONY: setup run test lint eval bench index chat clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,14 @@ test: setup
 lint: setup
 	$(BIN)/ruff check assistant tests
 	$(BIN)/mypy assistant
+
+eval: setup
+	$(BIN)/assistant eval
+
+RTQA ?=
+bench: setup
+	@test -n "$(RTQA)" || { echo "usage: make bench RTQA=/path/to/realtimeqa_news (data stays outside the repo)"; exit 2; }
+	$(BIN)/assistant bench rtqa --data $(RTQA) --json .newsdesk/bench-rtqa/results.json
 
 index: setup
 	$(BIN)/assistant index
