@@ -23,9 +23,28 @@ def is_followup(question: str) -> bool:
     return bool(_REFERRING.search(q) or _CONTINUATION.match(q) or len(_WORD.findall(q)) < _SHORT)
 
 
+_NAME = re.compile(r"\b[A-Z][\w'-]+(?:\s+(?:al-|bin\s+)?[A-Z][\w'-]+)+")
+_MARKER = re.compile(r"\[[^\]]*\]")
+
+
+def names(text: str, limit: int = 4) -> list[str]:
+    """Multi-word capitalised names in `text` ("Nechirvan Barzani", "Qais al-Khazali"), first few, no repeats."""
+    found = dict.fromkeys(m.group() for m in _NAME.finditer(_MARKER.sub(" ", text)))
+    return list(found)[:limit]
+
+
 def standalone_question(question: str, history: Sequence[Message]) -> str:
-    """The question with the previous user turn prepended when it is a follow-up; unchanged otherwise."""
-    previous = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
-    if not previous or not is_followup(question):
+    """For a follow-up: the previous question, the names the reply to it gave, then the question.
+
+    "What position does he hold?" after a reply naming Nechirvan Barzani becomes a question about him.
+    Questions that stand alone are returned unchanged.
+    """
+    if not history or not is_followup(question):
         return question
-    return f"{previous[-1]} {question}"
+    last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
+    if last_user is None:
+        return question
+    asked = history[last_user].content.strip()
+    replies = " ".join(m.content for m in history[last_user + 1 :] if m.role == "assistant")
+    named = [n for n in names(replies) if n not in asked]
+    return " ".join([asked, *named, question])

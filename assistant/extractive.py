@@ -7,11 +7,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .conversation import standalone_question
+from .conversation import names, standalone_question
 from .embeddings import Embedder
 from .models import Answer, Citation, Message, Passage
 from .sentences import split_sentences
-from .terms import canonical, content_terms, is_agent, question_subject, term_set, words
+from .terms import canonical, content_terms, is_agent, question_subject, stopwords, term_set, words
 
 NOT_FOUND = "The articles don't say."
 _NUMBER = re.compile(
@@ -65,6 +65,19 @@ _NAME = re.compile(r"(?<![.!?\"] )(?<!^)\b[A-Z][\w.'-]*[a-zA-Z]")
 def _names_beyond(sentence: str, known: set[str]) -> bool:
     """True when the sentence names (a capitalised word not at its start) something not in `known`."""
     return any(not term_set(m.group()) & known for m in _NAME.finditer(sentence))
+
+
+def _counted_noun(question: str) -> str | None:
+    """What "how many" counts: the head of the noun phrase after it ("how many American troops were" -> troops)."""
+    m = re.search(r"\bhow many ((?:[\w-]+\s*){1,4})", question, re.IGNORECASE)
+    if not m:
+        return None
+    phrase: list[str] = []
+    for word in m.group(1).split():
+        if word.lower() in stopwords():
+            break
+        phrase.append(word)
+    return phrase[-1] if phrase else None
 
 
 def _counts(sentence: str, noun: str | None) -> bool:
@@ -128,7 +141,8 @@ class ExtractiveGenerator:
         for passage in passages:
             for sent in split_sentences(passage.text):
                 key = (passage.source_id, sent.text)
-                if key not in seen and len(sent.text.split()) >= 4:
+                # A sentence that asks (an FAQ heading, a rhetorical question) answers nothing.
+                if key not in seen and len(sent.text.split()) >= 4 and not sent.text.rstrip("\"' ").endswith("?"):
                     seen.add(key)
                     cands.append(_Candidate(sent.text, passage, len(cands)))
         if not cands:
@@ -146,9 +160,11 @@ class ExtractiveGenerator:
         total = sum(idf.values()) or 1.0
         active = bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE))
         wants_entity = bool(re.match(r"\s*(who|whom)\b", question, re.IGNORECASE))
-        wants_number = bool(re.match(r"\s*how (many|much|old|long|big|large)\b", question, re.IGNORECASE))
-        counted = re.match(r"\s*how many ([\w-]+)", question, re.IGNORECASE)
+        wants_number = bool(re.search(r"\bhow (many|much|old|long|big|large)\b", question, re.IGNORECASE))
+        counted = _counted_noun(question)
+        wants_name = bool(re.search(r"\bname[sd]?\b", question, re.IGNORECASE))
         wants_time = bool(re.match(r"\s*(when|what time|what day)\b", question, re.IGNORECASE))
+        known = set(q_terms) | subject
         for cand, terms in zip(cands, sets, strict=True):
             lexical = sum(idf[t] for t in q_terms if t in terms) / total
             # A long sentence dilutes its embedding; the clause that answers is compared on its own too.
@@ -160,7 +176,9 @@ class ExtractiveGenerator:
                 score *= 0.85  # a short sentence matches on the name it repeats, not on what it says
             if wants_entity and not _names_beyond(cand.text, set(q_terms) | subject):
                 score *= 0.8  # "who" wants someone named other than who the question already names
-            if wants_number and not _counts(cand.text, counted.group(1) if counted else None):
+            if wants_name and not any(not term_set(n) & known for n in names(cand.text)):
+                score *= 0.7  # "what is his name?" wants a full name the question does not already give
+            if wants_number and not _counts(cand.text, counted):
                 score *= 0.6
             if wants_time and not _TIME.search(cand.text):
                 score *= 0.7

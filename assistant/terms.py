@@ -69,7 +69,7 @@ def term_set(text: str) -> set[str]:
         if word.startswith("un") and len(word) >= 6:  # "unhurt" speaks to "hurt", "unharmed" to "harmed"
             out.add(canonical(word[2:]))
         if "-" not in form:
-            for suffix in ("ian", "ians", "i", "is", "ese", "an", "ans"):
+            for suffix in ("ian", "ians", "i", "is", "ese", "an", "ans", "ist", "ists"):
                 if word.endswith(suffix) and len(word) - len(suffix) >= 3:
                     out.add(canonical(word[: -len(suffix)]))
     return out
