@@ -230,7 +230,8 @@ class ExtractiveGenerator:
             new_source = cand.passage.source_id not in sources
             if not new_source and cand.score < floor:
                 continue
-            twin = next((cl for cl in claims if _dot(cl.lead.vector, cand.vector) >= self.duplicate), None)
+            twin = next((cl for cl in claims if _dot(cl.lead.vector, cand.vector) >= self.duplicate
+                         or cand.text in cl.lead.text or cl.lead.text in cand.text), None)
             if twin is not None:
                 if new_source and len(twin.support) < 2:
                     twin.support.append(cand)
