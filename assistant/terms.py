@@ -94,23 +94,21 @@ def question_subject(question: str) -> set[str]:
     return {canonical(w) for w in names if w.lower() not in stopwords()}
 
 
-_PASSIVE = re.compile(r"^(?:has|have|had|was|were|is|are|being)$")
+_BE = {"was", "were", "is", "are", "be", "been", "being"}
+_HAVE = {"has", "have", "had"}
 
 
 def is_agent(text: str, subject: set[str]) -> bool:
-    """True when a subject term occurs in `text` other than as the patient of a passive verb.
-
-    "Iran has been blamed for ..." mentions Iran, but Iran is not the one blaming.
+    """True when a subject term occurs in `text` as the one acting, not as the patient of a passive verb or
+    the topic of a copula: "Iran has been blamed", "Iran was unlikely to ..." mention Iran, but Iran acts in neither.
     """
     tokens = words(text)
     for i, token in enumerate(tokens):
         if canonical(token) not in subject and not any(canonical(token[: -len(s)]) in subject
                                                         for s in ("ian", "i", "an") if token.endswith(s)):
             continue
-        rest = tokens[i + 1 : i + 5]
-        passive = bool(rest) and bool(_PASSIVE.match(rest[0])) and any(
-            w.endswith(("ed", "en")) for w in rest[1:] if w not in ("been",)
-        )
-        if not passive:
+        rest = tokens[i + 1 : i + 3]
+        acted_on = bool(rest) and (rest[0] in _BE or (rest[0] in _HAVE and rest[1:2] == ["been"]))
+        if not acted_on:
             return True
     return False
