@@ -23,6 +23,8 @@ run: setup
 	$(BIN)/python app.py
 
 test: setup
+	$(BIN)/ruff check assistant tests app.py bench
+	$(BIN)/mypy assistant
 	$(BIN)/python -m pytest
 
 lint: setup
