@@ -14,7 +14,7 @@ from .errors import InvalidQuestionError
 from .generation import Generator, ground, make_generator
 from .indexing import IndexState, Progress, build_index, signature
 from .models import Answer, IndexReport, Message, Passage
-from .retrieval import BM25Retriever, DenseRetriever, HybridRetriever, Retriever
+from .retrieval import BM25Retriever, DenseRetriever, HybridRetriever
 from .settings import Settings
 from .store import ChromaStore
 
@@ -41,7 +41,7 @@ class Assistant:
         self.embedder: Embedder = embedder or MiniLMEmbedder()
         self.generator: Generator = generator or make_generator(self.settings, self.embedder)
         self._store: ChromaStore | None = None
-        self._retriever: Retriever | None = None
+        self._retriever: HybridRetriever | None = None
         self._state: IndexState | None = None
         self._lock = threading.Lock()
 
@@ -71,8 +71,8 @@ class Assistant:
         self._retriever = None  # reload what changed on the next question
         return report
 
-    def retriever(self) -> Retriever:
-        """The hybrid retriever over the current index, building the index on first use."""
+    def retriever(self) -> HybridRetriever:
+        """The hybrid retriever (dense + BM25) over the current index, building the index on first use."""
         with self._lock:
             if self._retriever is None:
                 state = IndexState.load(self.settings.data_dir)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..core import Assistant
 from ..indexing import IndexState
 from ..models import Answer
-from ..retrieval import BM25Retriever, DenseRetriever, Retriever
+from ..retrieval import Retriever
 from ..settings import Settings
 from . import scorers
 from .gold import EvalFileError
@@ -125,17 +125,10 @@ def bench_settings(base: Settings, data: Path) -> Settings:
 
 
 def retrievers(assistant: Assistant) -> dict[str, Retriever]:
-    """BM25 alone and dense alone over the Assistant's index, and the hybrid the Assistant itself answers with."""
+    """Dense alone and BM25 alone (the parts of the Assistant's own hybrid retriever), and the hybrid itself."""
     hybrid = assistant.retriever()  # builds the index if needed
-    state = IndexState.load(assistant.settings.data_dir)
-    assert state is not None
-    live = state.chunk_ids
-    chunks = [c for c in assistant.store.chunks(state.collection) if c.chunk_id in live]
-    return {
-        "bm25": BM25Retriever(chunks),
-        "dense": DenseRetriever(assistant.store, state.collection, assistant.embedder, chunks),
-        "hybrid": hybrid,
-    }
+    dense, bm25 = hybrid.retrievers
+    return {"bm25": bm25, "dense": dense, "hybrid": hybrid}
 
 
 def retrieval_scores(name: str, ranks: Sequence[int | None], seconds: float) -> RetrievalScores:
