@@ -96,19 +96,35 @@ def question_subject(question: str) -> set[str]:
 
 _BE = {"was", "were", "is", "are", "be", "been", "being"}
 _HAVE = {"has", "have", "had"}
+_ADVERB = re.compile(r"^(\w+ly|now|also|still|not|never|already|again|then)$")
+# "link Iran to", "blamed the attack on Iran": after these the subject is an object.
+_BEFORE_OBJECT = {"on", "at", "to", "against", "with", "from", "into", "toward", "towards", "onto"}
+
+
+def _acted_on(before: str | None, after: list[str]) -> bool:
+    """Whether a mention, given the word before it and the words after it, is not the one acting."""
+    if before in _BEFORE_OBJECT:
+        return True
+    if after[:1] and after[0] in _HAVE and after[1:2] == ["been"]:
+        verb_phrase = after[2:]
+    elif after[:1] and after[0] in _BE:
+        verb_phrase = after[1:]
+    else:
+        return False
+    verb = next((w for w in verb_phrase if not _ADVERB.match(w)), "")
+    return not verb.endswith("ing")  # "Iran is now suggesting" acts; "Iran was blamed", "Iran was unlikely" do not
 
 
 def is_agent(text: str, subject: set[str]) -> bool:
-    """True when a subject term occurs in `text` as the one acting, not as the patient of a passive verb or
-    the topic of a copula: "Iran has been blamed", "Iran was unlikely to ..." mention Iran, but Iran acts in neither.
+    """True when a subject term occurs in `text` as the one acting, not as the patient of a passive verb, the
+    topic of a copula or the object of a preposition: "Iran has been blamed", "Iran was unlikely to ...",
+    "blamed the attack on Iran" mention Iran, but Iran acts in none of them.
     """
     tokens = words(text)
     for i, token in enumerate(tokens):
         if canonical(token) not in subject and not any(canonical(token[: -len(s)]) in subject
                                                         for s in ("ian", "i", "an") if token.endswith(s)):
             continue
-        rest = tokens[i + 1 : i + 3]
-        acted_on = bool(rest) and (rest[0] in _BE or (rest[0] in _HAVE and rest[1:2] == ["been"]))
-        if not acted_on:
+        if not _acted_on(tokens[i - 1] if i else None, tokens[i + 1 : i + 5]):
             return True
     return False

@@ -63,3 +63,11 @@ def test_ground_drops_quotes_not_in_the_passages() -> None:
     wrong_source = Answer(text="z [1]", citations=[Citation(marker=1, source_id="b", title="t",
                                                             quote="Iran on Sunday blamed the United States")])
     assert ground(wrong_source, [IRAN, GENERAL]).found is False
+
+
+def test_agent_check_reads_voice_and_prepositions() -> None:
+    iran = {"iran"}
+    assert is_agent("Iran is now strongly suggesting that the United States was behind it.", iran)
+    assert is_agent("Iran has denied any role.", iran)
+    assert not is_agent("US officials admitted that Iran was unlikely to sanction the attack.", iran)
+    assert not is_agent("Officials blamed the attack on Iran.", iran)
