@@ -33,18 +33,23 @@ def names(text: str, limit: int = 4) -> list[str]:
     return list(found)[:limit]
 
 
+def followup_context(question: str, history: Sequence[Message]) -> tuple[str, list[str]]:
+    """For a follow-up: the previous user question and the names the reply to it gave; empty otherwise."""
+    if not history or not is_followup(question):
+        return "", []
+    last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
+    if last_user is None:
+        return "", []
+    asked = history[last_user].content.strip()
+    replies = " ".join(m.content for m in history[last_user + 1 :] if m.role == "assistant")
+    return asked, [n for n in names(replies) if n not in asked]
+
+
 def standalone_question(question: str, history: Sequence[Message]) -> str:
     """For a follow-up: the previous question, the names the reply to it gave, then the question.
 
     "What position does he hold?" after a reply naming Nechirvan Barzani becomes a question about him.
     Questions that stand alone are returned unchanged.
     """
-    if not history or not is_followup(question):
-        return question
-    last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
-    if last_user is None:
-        return question
-    asked = history[last_user].content.strip()
-    replies = " ".join(m.content for m in history[last_user + 1 :] if m.role == "assistant")
-    named = [n for n in names(replies) if n not in asked]
-    return " ".join([asked, *named, question])
+    asked, named = followup_context(question, history)
+    return " ".join([asked, *named, question]) if asked else question

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .conversation import names, standalone_question
+from .conversation import followup_context, names, standalone_question
 from .embeddings import Embedder
 from .models import Answer, Citation, Message, Passage
 from .sentences import split_sentences
@@ -116,7 +116,7 @@ class ExtractiveGenerator:
         self,
         embedder: Embedder,
         *,
-        max_sentences: int = 4,
+        max_sentences: int = 3,
         min_score: float = 0.45,
         relative: float = 0.85,
         source_floor: float = 0.85,
@@ -132,13 +132,19 @@ class ExtractiveGenerator:
     def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
         """An answer built from verbatim sentences, or a 'not found' answer when the evidence is weak."""
         query = standalone_question(question, history)
-        ranked = self.rank(query, passages)
+        _, named = followup_context(question, history)
+        # Similarity is judged against what is asked now (with who it is about), not the previous question.
+        ranked = self.rank(query, passages, focus=" ".join([*named, question]) if named else None)
         if not ranked or ranked[0].score < self.min_score:
             return Answer(text=NOT_FOUND, citations=[], found=False)
         return self._compose(self._select(ranked))
 
-    def rank(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
-        """Every distinct sentence of the passages, scored against the question, best first."""
+    def rank(self, question: str, passages: Sequence[Passage], focus: str | None = None) -> list[_Candidate]:
+        """Every distinct sentence of the passages, scored against the question, best first.
+
+        `focus` is what the user typed when `question` also carries words borrowed from the conversation: those
+        say what the question is about, the typed words say what is asked, so borrowed words count half.
+        """
         seen: set[tuple[str, str]] = set()
         cands: list[_Candidate] = []
         for passage in passages:
@@ -162,12 +168,14 @@ class ExtractiveGenerator:
         first_of: dict[str, int] = {}
         for cand in cands:
             first_of.setdefault(cand.passage.chunk_id, cand.order)
-        q_vec = self.embedder.embed_query(question)
+        q_vec = self.embedder.embed_query(focus or question)
         q_terms = content_terms(question)
         subject = question_subject(question)
         sets = [term_set(c.text) for c in cands]
         # IDF over the candidate pool: a term every sentence shares says little about which one answers.
-        idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) for t in q_terms}
+        own = set(content_terms(focus)) if focus and focus != question else set(q_terms)
+        idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) * (1.0 if t in own else 0.5)
+               for t in q_terms}
         total = sum(idf.values()) or 1.0
         active = bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE))
         wants_entity = bool(re.match(r"\s*(who|whom)\b", question, re.IGNORECASE))
