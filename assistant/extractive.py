@@ -27,6 +27,12 @@ _TIME = re.compile(
 )
 
 
+_WHO_VERB = re.compile(
+    r"\s*who\s+(?!(?:was|is|were|are|did|does|do|has|have|had|will|would|could|can|should|else)\b)([a-z]+)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass
 class _Candidate:
     text: str
@@ -179,6 +185,9 @@ class ExtractiveGenerator:
         total = sum(idf.values()) or 1.0
         active = bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE))
         wants_entity = bool(re.match(r"\s*(who|whom)\b", question, re.IGNORECASE))
+        # "Who succeeded X?" asks for whoever did that: a sentence that never mentions the act does not answer.
+        act = _WHO_VERB.match(focus or question)
+        act_term = canonical(act.group(1)) if act else None
         wants_number = bool(re.search(r"\bhow (many|much|old|long|big|large)\b", question, re.IGNORECASE))
         counted = _counted_noun(question)
         wants_name = bool(re.search(r"\bname[sd]?\b", question, re.IGNORECASE))
@@ -193,6 +202,8 @@ class ExtractiveGenerator:
                 score *= 0.5  # someone else's claim does not answer a question about the subject's
             if len(cand.text.split()) < 8:
                 score *= 0.85  # a short sentence matches on the name it repeats, not on what it says
+            if act_term and act_term not in terms:
+                score *= 0.7
             if wants_entity and not _names_beyond(cand.text, set(q_terms) | subject):
                 score *= 0.8  # "who" wants someone named other than who the question already names
             if wants_name and not any(not term_set(n) & known for n in names(cand.text)):

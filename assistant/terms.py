@@ -66,6 +66,8 @@ def term_set(text: str) -> set[str]:
     for word in words(text):
         form = canonical(word)
         out.add(form)
+        if word.endswith(("er", "or")) and len(word) >= 6:  # "leader" speaks to "leads"
+            out.add(canonical(word[:-2]))
         if word.startswith("un") and len(word) >= 6:  # "unhurt" speaks to "hurt", "unharmed" to "harmed"
             out.add(canonical(word[2:]))
         if "-" not in form:
@@ -91,6 +93,10 @@ def question_subject(question: str) -> set[str]:
     if not m:
         return set()
     names = [w for w in m.group("subject").split() if w != "of"]
+    if names[-1].endswith("'s") and question.strip()[m.end() :][:1].islower():
+        # "Iran's foreign ministry spokesman": the actor is the spokesman, whom articles often name instead
+        # ("Khatibzadeh urged ..."); the name in the question only qualifies him, so it cannot be required.
+        return set()
     return {canonical(w) for w in names if w.lower() not in stopwords()}
 
 
