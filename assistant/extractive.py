@@ -41,6 +41,7 @@ class _Candidate:
     score: float = 0.0
     vector: list[float] = field(default_factory=list)
     clauses: list[list[float]] = field(default_factory=list)
+    answer: str = ""  # the sentence that must carry the answer: the second one of a pair
     pair: bool = False  # two consecutive sentences
 
 
@@ -137,20 +138,17 @@ class ExtractiveGenerator:
 
     def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
         """An answer built from verbatim sentences, or a 'not found' answer when the evidence is weak."""
-        query = standalone_question(question, history)
         _, named = followup_context(question, history)
-        # Similarity is judged against what is asked now (with who it is about), not the previous question.
-        ranked = self.rank(query, passages, focus=" ".join([*named, question]) if named else None)
+        # A follow-up is judged against what is asked now plus who it is about ("Qais al-Khazali And what did he
+        # say about the attack?"), not the previous question's words; without a name the previous question helps.
+        query = " ".join([*named, question]) if named else standalone_question(question, history)
+        ranked = self.rank(query, passages)
         if not ranked or ranked[0].score < self.min_score:
             return Answer(text=NOT_FOUND, citations=[], found=False)
         return self._compose(self._select(ranked))
 
-    def rank(self, question: str, passages: Sequence[Passage], focus: str | None = None) -> list[_Candidate]:
-        """Every distinct sentence of the passages, scored against the question, best first.
-
-        `focus` is what the user typed when `question` also carries words borrowed from the conversation: those
-        say what the question is about, the typed words say what is asked, so borrowed words count half.
-        """
+    def rank(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
+        """Every distinct sentence and sentence pair of the passages, scored against the question, best first."""
         seen: set[tuple[str, str]] = set()
         cands: list[_Candidate] = []
         for passage in passages:
@@ -158,35 +156,34 @@ class ExtractiveGenerator:
             sents = [s for s in split_sentences(passage.text)
                      if len(s.text.split()) >= 4 and not s.text.rstrip("\"' ").endswith("?")]
             for i, sent in enumerate(sents):
-                spans = [(sent.start, sent.end, False)]
+                spans = [(sent.start, sent.end, sent.start)]
                 # News often names a thing in one sentence and answers in the next. Only within a paragraph:
                 # boilerplate removed between paragraphs would make a two-paragraph quote not verbatim.
                 if i + 1 < len(sents) and "\n" not in passage.text[sent.end : sents[i + 1].start]:
-                    spans.append((sent.start, sents[i + 1].end, True))
-                for start, end, pair in spans:
+                    spans.append((sent.start, sents[i + 1].end, sents[i + 1].start))
+                for start, end, answer_start in spans:
                     text = passage.text[start:end]
                     if (passage.source_id, text) not in seen:
                         seen.add((passage.source_id, text))
-                        cands.append(_Candidate(text, passage, len(cands), pair=pair))
+                        answer = passage.text[answer_start:end]
+                        cands.append(_Candidate(text, passage, len(cands), answer=answer, pair=answer != text))
         if not cands:
             return []
         self._embed(cands)
         first_of: dict[str, int] = {}
         for cand in cands:
             first_of.setdefault(cand.passage.chunk_id, cand.order)
-        q_vec = self.embedder.embed_query(focus or question)
+        q_vec = self.embedder.embed_query(question)
         q_terms = content_terms(question)
         subject = question_subject(question)
         sets = [term_set(c.text) for c in cands]
         # IDF over the candidate pool: a term every sentence shares says little about which one answers.
-        own = set(content_terms(focus)) if focus and focus != question else set(q_terms)
-        idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) * (1.0 if t in own else 0.5)
-               for t in q_terms}
+        idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) for t in q_terms}
         total = sum(idf.values()) or 1.0
         active = bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE))
         wants_entity = bool(re.match(r"\s*(who|whom)\b", question, re.IGNORECASE))
         # "Who succeeded X?" asks for whoever did that: a sentence that never mentions the act does not answer.
-        act = _WHO_VERB.match(focus or question)
+        act = _WHO_VERB.match(question)
         act_term = canonical(act.group(1)) if act else None
         wants_number = bool(re.search(r"\bhow (many|much|old|long|big|large)\b", question, re.IGNORECASE))
         counted = _counted_noun(question)
@@ -204,13 +201,13 @@ class ExtractiveGenerator:
                 score *= 0.85  # a short sentence matches on the name it repeats, not on what it says
             if act_term and act_term not in terms:
                 score *= 0.7
-            if wants_entity and not _names_beyond(cand.text, set(q_terms) | subject):
+            if wants_entity and not _names_beyond(cand.answer, set(q_terms) | subject):
                 score *= 0.8  # "who" wants someone named other than who the question already names
-            if wants_name and not any(not term_set(n) & known for n in names(cand.text)):
+            if wants_name and not any(not term_set(n) & known for n in names(cand.answer)):
                 score *= 0.7  # "what is his name?" wants a full name the question does not already give
-            if wants_number and not _counts(cand.text, counted):
+            if wants_number and not _counts(cand.answer, counted):
                 score *= 0.6
-            if wants_time and not _TIME.search(cand.text):
+            if wants_time and not _TIME.search(cand.answer):
                 score *= 0.7
             # News context: an article whose headline asks the same thing, and its lede, carry more weight.
             title_terms = term_set(cand.passage.title)
