@@ -42,7 +42,12 @@ class _Candidate:
     vector: list[float] = field(default_factory=list)
     clauses: list[list[float]] = field(default_factory=list)
     answer: str = ""  # the sentence that must carry the answer: the second one of a pair
-    pair: bool = False  # two consecutive sentences
+
+
+    @property
+    def pair(self) -> bool:
+        """Two consecutive sentences rather than one."""
+        return self.answer != self.text
 
 
 @dataclass
@@ -102,6 +107,56 @@ def _counts(sentence: str, noun: str | None) -> bool:
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+@dataclass(frozen=True)
+class _Asks:
+    """What a question asks for, read from its wording: each check is a reason a sentence does not answer."""
+
+    terms: list[str]
+    subject: set[str]
+    active: bool  # "Who did Iran blame?": the subject must be the one acting
+    entity: bool  # who/whom: someone must be named besides those the question names
+    act: str | None  # "Who succeeded X?": the act must be mentioned
+    number: bool
+    counted: str | None  # "how many drones": the number must count drones
+    name: bool  # "what is his name?": a full name must be given
+    time: bool
+
+    @classmethod
+    def of(cls, question: str) -> _Asks:
+        act = _WHO_VERB.match(question)
+        return cls(
+            terms=content_terms(question),
+            subject=question_subject(question),
+            active=bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE)),
+            entity=bool(re.match(r"\s*(who|whom)\b", question, re.IGNORECASE)),
+            act=canonical(act.group(1)) if act else None,
+            number=bool(re.search(r"\bhow (many|much|old|long|big|large)\b", question, re.IGNORECASE)),
+            counted=_counted_noun(question),
+            name=bool(re.search(r"\bname[sd]?\b", question, re.IGNORECASE)),
+            time=bool(re.match(r"\s*(when|what time|what day)\b", question, re.IGNORECASE)),
+        )
+
+    def fit(self, cand: _Candidate, terms: set[str]) -> float:
+        """A factor in (0, 1]: 1 when the sentence can answer this kind of question, less for each misfit."""
+        known = set(self.terms) | self.subject
+        factor = 1.0
+        if self.subject and not (self.subject & terms and (not self.active or is_agent(cand.text, self.subject))):
+            factor *= 0.5  # someone else's claim does not answer a question about the subject's
+        if len(cand.text.split()) < 8:
+            factor *= 0.85  # a short sentence matches on the name it repeats, not on what it says
+        if self.act and self.act not in terms:
+            factor *= 0.7
+        if self.entity and not _names_beyond(cand.answer, known):
+            factor *= 0.8
+        if self.name and not any(not term_set(n) & known for n in names(cand.answer)):
+            factor *= 0.7
+        if self.number and not _counts(cand.answer, self.counted):
+            factor *= 0.6
+        if self.time and not _TIME.search(cand.answer):
+            factor *= 0.7
+        return factor
 
 
 def source_label(passage: Passage, words: int = 7) -> str:
@@ -166,7 +221,7 @@ class ExtractiveGenerator:
                     if (passage.source_id, text) not in seen:
                         seen.add((passage.source_id, text))
                         answer = passage.text[answer_start:end]
-                        cands.append(_Candidate(text, passage, len(cands), answer=answer, pair=answer != text))
+                        cands.append(_Candidate(text, passage, len(cands), answer=answer))
         if not cands:
             return []
         self._embed(cands)
@@ -174,49 +229,25 @@ class ExtractiveGenerator:
         for cand in cands:
             first_of.setdefault(cand.passage.chunk_id, cand.order)
         q_vec = self.embedder.embed_query(question)
-        q_terms = content_terms(question)
-        subject = question_subject(question)
+        asks = _Asks.of(question)
         sets = [term_set(c.text) for c in cands]
         # IDF over the candidate pool: a term every sentence shares says little about which one answers.
-        idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) for t in q_terms}
+        idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) for t in asks.terms}
         total = sum(idf.values()) or 1.0
-        active = bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE))
-        wants_entity = bool(re.match(r"\s*(who|whom)\b", question, re.IGNORECASE))
-        # "Who succeeded X?" asks for whoever did that: a sentence that never mentions the act does not answer.
-        act = _WHO_VERB.match(question)
-        act_term = canonical(act.group(1)) if act else None
-        wants_number = bool(re.search(r"\bhow (many|much|old|long|big|large)\b", question, re.IGNORECASE))
-        counted = _counted_noun(question)
-        wants_name = bool(re.search(r"\bname[sd]?\b", question, re.IGNORECASE))
-        wants_time = bool(re.match(r"\s*(when|what time|what day)\b", question, re.IGNORECASE))
-        known = set(q_terms) | subject
         for cand, terms in zip(cands, sets, strict=True):
-            lexical = sum(idf[t] for t in q_terms if t in terms) / total
+            lexical = sum(idf[t] for t in asks.terms if t in terms) / total
             # A long sentence dilutes its embedding; the clause that answers is compared on its own too.
             dense = max([_dot(q_vec, cand.vector)] + [0.9 * _dot(q_vec, v) for v in cand.clauses])
-            score = 0.6 * max(0.0, dense) + 0.4 * lexical
-            if subject and not (subject & terms and (not active or is_agent(cand.text, subject))):
-                score *= 0.5  # someone else's claim does not answer a question about the subject's
-            if len(cand.text.split()) < 8:
-                score *= 0.85  # a short sentence matches on the name it repeats, not on what it says
-            if act_term and act_term not in terms:
-                score *= 0.7
-            if wants_entity and not _names_beyond(cand.answer, set(q_terms) | subject):
-                score *= 0.8  # "who" wants someone named other than who the question already names
-            if wants_name and not any(not term_set(n) & known for n in names(cand.answer)):
-                score *= 0.7  # "what is his name?" wants a full name the question does not already give
-            if wants_number and not _counts(cand.answer, counted):
-                score *= 0.6
-            if wants_time and not _TIME.search(cand.answer):
-                score *= 0.7
+            score = (0.6 * max(0.0, dense) + 0.4 * lexical) * asks.fit(cand, terms)
             # News context: an article whose headline asks the same thing, and its lede, carry more weight.
             title_terms = term_set(cand.passage.title)
-            score += 0.1 * sum(idf[t] for t in q_terms if t in title_terms) / total
+            score += 0.1 * sum(idf[t] for t in asks.terms if t in title_terms) / total
             if cand.passage.start == 0 and cand.order == first_of[cand.passage.chunk_id]:
                 score += 0.05
-            if cand.pair and subject:
-                score *= 0.5  # who-did-what must hold within one sentence, not across two
-            cand.score = score * (self.pair_weight if cand.pair else 1.0)
+            if cand.pair:
+                # Who-did-what must hold within one sentence, not across two.
+                score *= self.pair_weight * (0.5 if asks.subject else 1.0)
+            cand.score = score
         return sorted(cands, key=lambda c: (-c.score, c.order))
 
     def _embed(self, cands: list[_Candidate]) -> None:
