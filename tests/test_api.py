@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import assistant as pkg
-from assistant import Answer, Assistant, AssistantError, Citation, InvalidQuestionError
+from assistant import (
+    Answer,
+    Assistant,
+    AssistantError,
+    Citation,
+    ConfigurationError,
+    InvalidQuestionError,
+    Settings,
+)
 
-from .fakes import FakeGenerator
+from .fakes import FakeEmbedder, FakeGenerator
 
 
 def test_errors_are_exported_and_share_a_base() -> None:
@@ -51,3 +61,8 @@ def test_answer_json_has_the_contract_fields() -> None:
     data = answer.model_dump()
     assert set(data) == {"text", "citations", "found"}
     assert set(data["citations"][0]) == {"marker", "source_id", "title", "outlet", "quote"}
+
+
+def test_unknown_generator_names_the_choices(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="Unknown generator 'gpt-9': set ASSISTANT_GENERATOR to one of"):
+        Assistant(Settings(data_dir=tmp_path, generator="gpt-9"), embedder=FakeEmbedder())
