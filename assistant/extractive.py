@@ -33,6 +33,9 @@ _WHO_VERB = re.compile(
 )
 
 
+_YES_NO = re.compile(r"\s*(was|were|is|are|did|does|do|has|have|had|can|could|will|would)\b", re.IGNORECASE)
+
+
 @dataclass
 class _Candidate:
     text: str
@@ -184,11 +187,12 @@ class ExtractiveGenerator:
         source_floor: float = 0.85,
         duplicate: float = 0.8,
         pair_weight: float = 0.9,
+        polar_floor: float = 0.5,
     ) -> None:
         self.embedder = embedder
         self.max_sentences, self.min_score = max_sentences, min_score
         self.relative, self.source_floor, self.duplicate = relative, source_floor, duplicate
-        self.pair_weight = pair_weight
+        self.pair_weight, self.polar_floor = pair_weight, polar_floor
         self._cache: dict[str, list[float]] = {}
 
     def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
@@ -200,7 +204,10 @@ class ExtractiveGenerator:
         ranked = self.rank(query, passages)
         if not ranked or ranked[0].score < self.min_score:
             return Answer(text=NOT_FOUND, citations=[], found=False)
-        return self._compose(self._select(ranked))
+        # A yes/no question about someone is where outlets disagree most ("Was al-Kadhimi hurt?"): each outlet's
+        # best sentence about the subject is shown if it is a fair answer, not only the strongest outlet's.
+        polar = bool(_YES_NO.match(query)) and bool(question_subject(query))
+        return self._compose(self._select(ranked, self.polar_floor if polar else self.source_floor))
 
     def rank(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
         """Every distinct sentence and sentence pair of the passages, scored against the question, best first."""
@@ -264,11 +271,11 @@ class ExtractiveGenerator:
             cand.vector = self._cache[cand.text]
             cand.clauses = [self._cache[t] for t in _clauses(cand.text)]
 
-    def _select(self, ranked: list[_Candidate]) -> list[_Claim]:
+    def _select(self, ranked: list[_Candidate], source_floor: float) -> list[_Claim]:
         """Each source's best sentence (sources disagree: show who says what), then further sentences nearly as
         good as the best; a sentence repeating a chosen one becomes a supporting citation if from another source."""
         floor = max(self.min_score, self.relative * ranked[0].score)
-        per_source = max(self.min_score, self.source_floor * ranked[0].score)
+        per_source = max(self.min_score, source_floor * ranked[0].score)
         claims: list[_Claim] = []
         sources: set[str] = set()
         for cand in ranked:

@@ -69,3 +69,9 @@ def test_incremental_reindex_with_real_model(tmp_path: Path, corpus_dir: Path, m
     report = assistant.index()
     assert report.updated == ["004_1513c531622ec9e9"] and len(report.unchanged) == 4
     assert any("zoo" in p.text for p in assistant.retrieve("zoo spokesperson"))
+
+
+def test_disagreement_is_shown_not_blended(real_assistant: Assistant) -> None:
+    quotes = " ".join(c.quote for c in real_assistant.ask("Was al-Kadhimi hurt?").citations)
+    assert re.search(r"wasn't hurt|unhurt|unharmed|unscathed", quotes)  # most outlets
+    assert re.search(r"bandage|light cut", quotes)  # the one that saw a wound
