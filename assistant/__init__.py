@@ -17,14 +17,13 @@ from .errors import (  # noqa: E402
     AssistantError,
     ConfigurationError,
     CorpusError,
-    IndexNotReadyError,
     InvalidQuestionError,
 )
 from .models import Answer, Citation, IndexReport, Message, Skipped  # noqa: E402
 from .settings import Settings  # noqa: E402
 
 __all__ = [
-    "Answer", "Assistant", "AssistantError", "Citation", "ConfigurationError", "CorpusError", "IndexNotReadyError",
+    "Answer", "Assistant", "AssistantError", "Citation", "ConfigurationError", "CorpusError",
     "IndexReport", "IndexStatus", "InvalidQuestionError", "Message", "Settings", "Skipped", "ask", "default_assistant",
 ]
 

@@ -21,12 +21,6 @@ class CorpusError(AssistantError):
     exit_code = 3
 
 
-class IndexNotReadyError(AssistantError):
-    """The index cannot be used (missing or built with other settings)."""
-
-    exit_code = 4
-
-
 class ConfigurationError(AssistantError):
     """A setting names something that does not exist (e.g. an unknown generator)."""
 
