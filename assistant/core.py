@@ -93,14 +93,16 @@ class Assistant:
 
     def retrieve(self, question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> list[Passage]:
         """The passages the answerer would see for this question."""
-        q, turns = self._validate(question, history)
-        return self.retriever().retrieve(standalone_question(q, turns), self.settings.top_k)
+        return self._passages(*self._validate(question, history))
 
     def ask(self, question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> Answer:
         """Answer a question (with optional chat history) from the corpus, citing verbatim quotes."""
         q, turns = self._validate(question, history)
-        passages = self.retriever().retrieve(standalone_question(q, turns), self.settings.top_k)
+        passages = self._passages(q, turns)
         return ground(self.generator.answer(q, passages, turns), passages)
+
+    def _passages(self, question: str, turns: list[Message]) -> list[Passage]:
+        return self.retriever().retrieve(standalone_question(question, turns), self.settings.top_k)
 
     def status(self) -> IndexStatus:
         """Counts of what is indexed, and the answerer in use."""

@@ -6,6 +6,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
 
 from .conversation import followup_context, names, standalone_question
 from .embeddings import Embedder
@@ -14,6 +17,8 @@ from .sentences import split_sentences
 from .terms import canonical, content_terms, is_agent, question_subject, stopwords, term_set, words
 
 NOT_FOUND = "The articles don't say."
+Vector = np.ndarray
+
 _NUMBER = re.compile(
     r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|several|multiple|single|both|a (?:third|second))\b",
@@ -42,10 +47,9 @@ class _Candidate:
     passage: Passage
     order: int  # position among candidates, for stable ties
     score: float = 0.0
-    vector: list[float] = field(default_factory=list)
-    clauses: list[list[float]] = field(default_factory=list)
+    vector: Vector = field(default_factory=lambda: np.zeros(0))
+    clauses: list[Vector] = field(default_factory=list)
     answer: str = ""  # the sentence that must carry the answer: the second one of a pair
-
 
     @property
     def pair(self) -> bool:
@@ -108,8 +112,8 @@ def _counts(sentence: str, noun: str | None) -> bool:
     )
 
 
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))
+def _dot(a: Vector, b: Vector) -> float:
+    return float(a @ b)
 
 
 @dataclass(frozen=True)
@@ -141,9 +145,14 @@ class _Asks:
             time=bool(re.match(r"\s*(when|what time|what day)\b", question, re.IGNORECASE)),
         )
 
+    @cached_property
+    def known(self) -> set[str]:
+        """Terms the question itself names: an answer must bring something beyond them."""
+        return set(self.terms) | self.subject
+
     def fit(self, cand: _Candidate, terms: set[str]) -> float:
         """A factor in (0, 1]: 1 when the sentence can answer this kind of question, less for each misfit."""
-        known = set(self.terms) | self.subject
+        known = self.known
         factor = 1.0
         if self.subject and not (self.subject & terms and (not self.active or is_agent(cand.text, self.subject))):
             factor *= 0.5  # someone else's claim does not answer a question about the subject's
@@ -193,7 +202,7 @@ class ExtractiveGenerator:
         self.max_sentences, self.min_score = max_sentences, min_score
         self.relative, self.source_floor, self.duplicate = relative, source_floor, duplicate
         self.pair_weight, self.polar_floor = pair_weight, polar_floor
-        self._cache: dict[str, list[float]] = {}
+        self._cache: dict[str, Vector] = {}
 
     def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
         """An answer built from verbatim sentences, or a 'not found' answer when the evidence is weak."""
@@ -235,20 +244,20 @@ class ExtractiveGenerator:
         first_of: dict[str, int] = {}
         for cand in cands:
             first_of.setdefault(cand.passage.chunk_id, cand.order)
-        q_vec = self.embedder.embed_query(question)
+        q_vec = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         asks = _Asks.of(question)
         sets = [term_set(c.text) for c in cands]
         # IDF over the candidate pool: a term every sentence shares says little about which one answers.
         idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) for t in asks.terms}
         total = sum(idf.values()) or 1.0
+        titles = {c.passage.title: term_set(c.passage.title) for c in cands}
         for cand, terms in zip(cands, sets, strict=True):
             lexical = sum(idf[t] for t in asks.terms if t in terms) / total
             # A long sentence dilutes its embedding; the clause that answers is compared on its own too.
             dense = max([_dot(q_vec, cand.vector)] + [0.9 * _dot(q_vec, v) for v in cand.clauses])
             score = (0.6 * max(0.0, dense) + 0.4 * lexical) * asks.fit(cand, terms)
             # News context: an article whose headline asks the same thing, and its lede, carry more weight.
-            title_terms = term_set(cand.passage.title)
-            score += 0.1 * sum(idf[t] for t in asks.terms if t in title_terms) / total
+            score += 0.1 * sum(idf[t] for t in asks.terms if t in titles[cand.passage.title]) / total
             if cand.passage.start == 0 and cand.order == first_of[cand.passage.chunk_id]:
                 score += 0.05
             if cand.pair:
@@ -266,7 +275,7 @@ class ExtractiveGenerator:
             if len(self._cache) > 50_000:
                 self._cache.clear()
             for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
-                self._cache[text] = vector
+                self._cache[text] = np.asarray(vector, dtype=np.float32)
         for cand in cands:
             cand.vector = self._cache[cand.text]
             cand.clauses = [self._cache[t] for t in _clauses(cand.text)]

@@ -102,7 +102,8 @@ def build_index(
     report = IndexReport(skipped=skipped)
     todo = [d for d in docs if fresh or d.source_id not in state.docs
             or state.docs[d.source_id].content_hash != d.content_hash]
-    report.unchanged = sorted(d.source_id for d in docs if d not in todo)
+    changed = {d.source_id for d in todo}
+    report.unchanged = sorted(d.source_id for d in docs if d.source_id not in changed)
     for done, doc in enumerate(todo, start=1):
         _index_document(doc, state, store, embedder, chunk_tokens, data_dir, incremental=not fresh)
         (report.updated if old and doc.source_id in old.docs else report.added).append(doc.source_id)
