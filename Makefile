@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test lint eval bench index chat clean
+.PHONY: setup run test lint eval bench train index chat clean
 
 setup: $(STAMP)
 
@@ -23,7 +23,7 @@ run: setup
 	$(BIN)/python app.py
 
 test: setup
-	$(BIN)/ruff check assistant tests app.py bench
+	$(BIN)/ruff check assistant tests app.py bench training
 	$(BIN)/mypy assistant
 	$(BIN)/python -m pytest
 
@@ -38,6 +38,12 @@ RTQA ?=
 bench: setup
 	@test -n "$(RTQA)" || { echo "usage: make bench RTQA=/path/to/realtimeqa_news (data stays outside the repo)"; exit 2; }
 	$(BIN)/assistant bench rtqa --data $(RTQA) --json .newsdesk/bench-rtqa/results.json
+
+# The answer model (assistant/answer_model.json) is trained on RealTime QA's dev questions, never on evals/.
+RTQA_DEFAULT := ../shared/bench/realtimeqa_news
+train: setup
+	@test -d "$(or $(RTQA),$(RTQA_DEFAULT))" || { echo "usage: make train RTQA=/path/to/realtimeqa_news (data stays outside the repo)"; exit 2; }
+	$(BIN)/python training/train.py --data $(or $(RTQA),$(RTQA_DEFAULT))
 
 index: setup
 	$(BIN)/assistant index

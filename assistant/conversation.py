@@ -1,55 +1,171 @@
-"""Follow-up questions: turn a question that leans on the conversation into one that stands alone."""
+"""Follow-up questions, resolved once: a question that needs the previous turn becomes one that stands alone.
+
+`resolve` is called once per question by `Assistant.ask`; the retriever and the answerer both take its `Query`,
+and nothing downstream reads the chat history again.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
+from pydantic import BaseModel, Field
+
 from .models import Message
 
-_REFERRING = re.compile(
-    r"\b(he|him|his|she|her|hers|they|them|their|theirs|it|its|this|that|these|those|there|then|"
-    r"the same|the other|else|also|too)\b",
+
+class Query(BaseModel):
+    """A question ready for retrieval and answering."""
+
+    asked: str = Field(description="What the user typed, stripped.")
+    text: str = Field(description="The question standing alone: what is retrieved and answered.")
+    form: str = Field(description="The question whose wording says what kind of answer is wanted.")
+    followup: bool = False
+    referents: list[str] = Field(default_factory=list, description="Names from the previous reply it points at.")
+    outlets: list[str] = Field(default_factory=list, description="Outlets the question names: evidence is theirs.")
+    by_source: bool = Field(default=False, description="The question asks how the sources compare.")
+
+    @classmethod
+    def plain(cls, question: str) -> Query:
+        """A question that needs no conversation."""
+        q = question.strip()
+        return cls(asked=q, text=q, form=q)
+
+
+# Pronouns that point at a person; a name (or a noun naming a role) earlier in the question is their referent.
+_PERSONAL = {"he", "his", "him", "she", "her", "hers", "himself", "herself"}
+_OBJECT = {"him", "himself", "herself"}  # "the strike that killed him": a role noun before it is not its referent
+_PLURAL = {"they", "them", "their", "theirs", "themselves"}
+_THING = {"it", "its"}
+# Demonstratives stand for something only as a whole noun phrase: "Who said that?", not "the attack that ...".
+_DEMONSTRATIVE = {"this", "that", "these", "those"}
+_ROLE_NOUNS = {
+    "spokesman", "spokeswoman", "spokesperson", "president", "minister", "leader", "commander", "general",
+    "ambassador", "officer", "official", "chief", "head", "secretary", "cleric", "patriarch", "premier", "pm",
+    "man", "woman", "king", "prince", "senator", "governor", "mayor", "director", "ceo", "founder", "judge",
+}
+_CONTINUATION = re.compile(
+    r"^\s*(and|but|so|what about|how about|what else|who else|anything else|and the other|the other one|"
+    r"same for|what of)\b",
     re.IGNORECASE,
 )
-_CONTINUATION = re.compile(r"^(and|but|so|also|what about|how about|why|who else|anything else)\b", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z][\w'-]*")
-_SHORT = 4  # words
-
-
-def is_followup(question: str) -> bool:
-    """A question that points back at the conversation (a pronoun, 'what about ...', or very short)."""
-    q = question.strip()
-    return bool(_REFERRING.search(q) or _CONTINUATION.match(q) or len(_WORD.findall(q)) < _SHORT)
-
-
-_NAME = re.compile(r"\b[A-Z][\w'-]+(?:\s+(?:al-|bin\s+)?[A-Z][\w'-]+)+")
+_LEADING_CONJUNCTION = re.compile(r"^\s*(and|but|so|also)\s+(?=\w)", re.IGNORECASE)
+_ELLIPSIS = re.compile(r"\b(the other (one|ones|side)|the same (one|thing)|the (first|second|latter|former) one)\b",
+                       re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+_NAME = re.compile(r"\b[A-Z][\w'-]+(?:\s+(?:al-|bin\s+|of\s+)?[A-Z][\w'-]+)+")
 _MARKER = re.compile(r"\[[^\]]*\]")
+_NON_REFERENTS = {"What", "Who", "When", "Where", "Why", "How", "Which", "Did", "Was", "Is", "Does", "The"}
 
 
 def names(text: str, limit: int = 4) -> list[str]:
     """Multi-word capitalised names in `text` ("Nechirvan Barzani", "Qais al-Khazali"), first few, no repeats."""
-    found = dict.fromkeys(m.group() for m in _NAME.finditer(_MARKER.sub(" ", text)))
+    found: dict[str, None] = {}
+    for m in _NAME.finditer(_MARKER.sub(" ", text)):
+        parts = m.group().split()
+        while parts and parts[0] in _NON_REFERENTS:
+            parts = parts[1:]
+        if len(parts) >= 2:
+            found.setdefault(" ".join(parts), None)
     return list(found)[:limit]
 
 
-def followup_context(question: str, history: Sequence[Message]) -> tuple[str, list[str]]:
-    """For a follow-up: the previous user question and the names the reply to it gave; empty otherwise."""
-    if not history or not is_followup(question):
-        return "", []
+def _dangling(question: str) -> str | None:
+    """The first pronoun or demonstrative of `question` with no referent inside the question itself, if any."""
+    tokens = _WORD.findall(question)
+    for i, raw in enumerate(tokens):
+        word = raw.lower()
+        before = tokens[:i]
+        if word in _PERSONAL:
+            named = any(t[:1].isupper() and j > 0 for j, t in enumerate(before))
+            role = word not in _OBJECT and any(t.lower() in _ROLE_NOUNS for t in before)
+            if not (named or role):
+                return raw
+        elif word in _THING and i + 1 < len(tokens) and tokens[i + 1].lower() in _EXPLETIVE_AFTER_IT:
+            continue  # "Is it true that ...": the question itself says what "it" is
+        elif word in _PLURAL:
+            # "What did the militias say they would do?": a plural noun or a name before it is its referent;
+            # "Who launched them?" has none.
+            if not any(_plural_or_name(t, j) for j, t in enumerate(before)):
+                return raw
+        elif word in _THING:
+            # "it": a word before it other than the question's own wh-word and auxiliaries may be its referent.
+            content = [t for t in before if t.lower() not in _FUNCTION]
+            if not content:
+                return raw
+        elif word in _DEMONSTRATIVE:
+            nxt = tokens[i + 1].lower() if i + 1 < len(tokens) else None
+            if nxt is None or nxt in _FUNCTION:
+                return raw  # "Who said that?", "Why was that?" stand for a previous answer
+    return None
+
+
+_EXPLETIVE_AFTER_IT = {"true", "possible", "likely", "known", "clear", "confirmed", "correct", "right"}
+_ORG_WORDS = {"force", "forces", "ministry", "council", "agency", "army", "party", "movement", "network", "zone",
+              "news", "international", "tv", "guard", "corps", "committee", "government", "region", "house"}
+
+
+def _plural_or_name(token: str, position: int) -> bool:
+    """A word a plural pronoun can stand for: a plural-looking noun ("militias") or a name not opening the question."""
+    low = token.lower()
+    if low in _FUNCTION:
+        return False
+    return (position > 0 and token[:1].isupper()) or (len(low) > 3 and low.endswith("s") and not low.endswith("ss"))
+
+
+def _person_like(name: str) -> bool:
+    """A name that a personal pronoun can stand for: no possessive, no organisation word."""
+    parts = name.split()
+    return not re.search(r"'s\b", name) and not any(p.lower() in _ORG_WORDS for p in parts) and len(parts) <= 4
+
+
+_FUNCTION = {
+    "what", "who", "whom", "whose", "when", "where", "why", "how", "which", "did", "does", "do", "was", "were",
+    "is", "are", "has", "have", "had", "will", "would", "could", "can", "should", "a", "an", "the", "and", "but",
+    "so", "then", "about", "of", "to", "in", "on", "for", "with", "say", "said", "tell", "me", "us", "many", "much",
+    "also", "else", "any", "there", "be", "been",
+}
+
+
+def is_followup(question: str) -> bool:
+    """True when the question cannot be understood without the previous turn (never because it is short)."""
+    q = question.strip()
+    return bool(_CONTINUATION.match(q) or _ELLIPSIS.search(q) or _dangling(q))
+
+
+def _substitute(question: str, pronoun: str, name: str) -> str:
+    """`question` with its dangling personal pronoun replaced by `name` ("his name" -> "Barzani's name")."""
+    low = pronoun.lower()
+    repl = f"{name}'s" if low in {"his", "her", "hers", "their", "theirs", "its"} else name
+    return re.sub(rf"\b{re.escape(pronoun)}\b", repl, question, count=1)
+
+
+def resolve(question: str, history: Sequence[Message]) -> Query:
+    """The question as it stands alone: follow-ups take their referent from the previous turn, once.
+
+    "What position does he hold?" after a reply naming Nechirvan Barzani becomes "What position does Nechirvan
+    Barzani hold?" (its `form`; the `text` retrieved adds the previous question, for the topic). Without a name to
+    put in, the previous question is prepended. A question that
+    needs no previous turn ("Was al-Kadhimi hurt?" after anything) is returned unchanged, however short.
+    """
+    q = question.strip()
+    if not history or not is_followup(q):
+        return Query.plain(q)
     last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if last_user is None:
-        return "", []
+        return Query.plain(q)
     asked = history[last_user].content.strip()
     replies = " ".join(m.content for m in history[last_user + 1 :] if m.role == "assistant")
-    return asked, [n for n in names(replies) if n not in asked]
-
-
-def standalone_question(question: str, history: Sequence[Message]) -> str:
-    """For a follow-up: the previous question, the names the reply to it gave, then the question.
-
-    "What position does he hold?" after a reply naming Nechirvan Barzani becomes a question about him.
-    Questions that stand alone are returned unchanged.
-    """
-    asked, named = followup_context(question, history)
-    return " ".join([asked, *named, question]) if asked else question
+    named = [n for n in names(replies) if n not in asked]
+    pronoun = _dangling(q)
+    people = [n for n in [*named, *names(asked)] if _person_like(n)]
+    if pronoun and pronoun.lower() in _PERSONAL and people:
+        # "And what did he say ...?" -> "What did Qais al-Khazali say ...?": once the referent is in, the
+        # continuation word carries nothing and would hide the question's wh-word.
+        form = _substitute(_LEADING_CONJUNCTION.sub("", q), pronoun, people[0])
+        form = form[:1].upper() + form[1:]
+        # The previous question still says what the conversation is about: it travels with the text retrieved.
+        return Query(asked=q, text=f"{form} {asked}", form=form, followup=True, referents=people[:1])
+    # "What did their foreign ministry spokesman say?" after "Who did Iran blame?": the previous question, not
+    # the names in its answer, says whose.
+    return Query(asked=q, text=f"{asked} {q}", form=q, followup=True)

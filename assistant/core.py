@@ -8,15 +8,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .conversation import standalone_question
+from .conversation import Query, resolve
 from .embeddings import Embedder, MiniLMEmbedder
 from .errors import InvalidQuestionError
 from .generation import Generator, ground, make_generator
 from .indexing import IndexState, Progress, build_index, signature
 from .models import Answer, IndexReport, Message, Passage
 from .retrieval import BM25Retriever, DenseRetriever, HybridRetriever
+from .scope import scope
 from .settings import Settings
 from .store import ChromaStore
+
+OUTLET_DEPTH = 5  # times top_k fetched when the question names an outlet, so its articles fill the top_k
 
 
 class IndexStatus(BaseModel):
@@ -93,16 +96,28 @@ class Assistant:
 
     def retrieve(self, question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> list[Passage]:
         """The passages the answerer would see for this question."""
-        return self._passages(*self._validate(question, history))
+        return self._passages(self.resolve(question, history))
+
+    def resolve(self, question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> Query:
+        """The question standing alone (follow-ups resolved against the history), with the outlets it names."""
+        query = resolve(*self._validate(question, history))
+        self.retriever()  # the index state names the outlets
+        outlets = [d.outlet for d in self._state.docs.values() if d.outlet] if self._state else []
+        return scope(query, outlets)
 
     def ask(self, question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> Answer:
         """Answer a question (with optional chat history) from the corpus, citing verbatim quotes."""
-        q, turns = self._validate(question, history)
-        passages = self._passages(q, turns)
-        return ground(self.generator.answer(q, passages, turns), passages)
+        query = self.resolve(question, history)  # once: the retriever and the answerer both take it
+        passages = self._passages(query)
+        return ground(self.generator.answer(query, passages), passages)
 
-    def _passages(self, question: str, turns: list[Message]) -> list[Passage]:
-        return self.retriever().retrieve(standalone_question(question, turns), self.settings.top_k)
+    def _passages(self, query: Query) -> list[Passage]:
+        k = self.settings.top_k
+        if not query.outlets:
+            return self.retriever().retrieve(query.text, k)
+        # "What does Press TV say about ...": only that outlet's articles are evidence.
+        deep = self.retriever().retrieve(query.text, k * OUTLET_DEPTH)
+        return [p for p in deep if p.outlet in query.outlets][:k]
 
     def status(self) -> IndexStatus:
         """Counts of what is indexed, and the answerer in use."""

@@ -1,4 +1,9 @@
-"""The default answerer: picks the source sentences that answer the question and cites each one. No LLM."""
+"""The default answerer: picks the source sentences that answer the question and cites each one. No LLM.
+
+Its weights are set by hand and were tuned on evals/gold.yaml, so its numbers there are optimistic (see the
+README: the blind variants score far lower). The learned answerer (`assistant/learned.py`) is to replace it once
+it does better on questions it was not tuned on.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +15,17 @@ from functools import cached_property
 
 import numpy as np
 
-from .conversation import followup_context, names, standalone_question
+from .conversation import Query
 from .embeddings import Embedder
-from .models import Answer, Citation, Message, Passage
+from .features import TIME_WORDS, VectorCache, counts
+from .features import clauses as _clauses
+from .models import Answer, Citation, Passage
+from .questions import counted_noun
 from .sentences import split_sentences
-from .terms import canonical, content_terms, is_agent, question_subject, stopwords, term_set, words
+from .terms import canonical, content_terms, is_agent, question_subject, term_set
 
 NOT_FOUND = "The articles don't say."
 Vector = np.ndarray
-
-_NUMBER = re.compile(
-    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-    r"thousands?|several|multiple|single|both|a (?:third|second))\b",
-    re.IGNORECASE,
-)
-_TIME = re.compile(
-    r"\b(\d{4}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|"
-    r"july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|morning|"
-    r"night|overnight|early|late|today|yesterday|week|month|year|hours?|after|before)\b",
-    re.IGNORECASE,
-)
-
 
 _WHO_VERB = re.compile(
     r"\s*who\s+(?!(?:was|is|were|are|did|does|do|has|have|had|will|would|could|can|should|else)\b)([a-z]+)\b",
@@ -63,53 +58,19 @@ class _Claim:
     support: list[_Candidate] = field(default_factory=list)
 
 
-_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?:—|–|--)\s+|\s+(?=which |while |though |although |but )")
-
-
-def _clauses(sentence: str, min_words: int = 5) -> list[str]:
-    """Clauses of a long sentence (split at commas, dashes, and 'which/while/but'), short ones merged forward."""
-    if len(sentence.split()) < 16:
-        return []
-    out: list[str] = []
-    for part in _CLAUSE_BREAK.split(sentence):
-        if out and len(out[-1].split()) < min_words:
-            out[-1] = f"{out[-1]} {part}"
-        else:
-            out.append(part)
-    return [c for c in out if len(c.split()) >= min_words] if len(out) > 1 else []
-
-
 _NAME = re.compile(r"(?<![.!?\"] )(?<!^)\b[A-Z][\w.'-]*[a-zA-Z]")
+_FULL_NAME = re.compile(r"\b[A-Z][\w'-]+(?:\s+(?:al-|bin\s+)?[A-Z][\w'-]+)+")
+_MARKERS = re.compile(r"\[[^\]]*\]")
+
+
+def names(text: str, limit: int = 4) -> list[str]:
+    """Multi-word capitalised names in `text`, first few, no repeats (this answerer's own, as it was tuned)."""
+    return list(dict.fromkeys(m.group() for m in _FULL_NAME.finditer(_MARKERS.sub(" ", text))))[:limit]
 
 
 def _names_beyond(sentence: str, known: set[str]) -> bool:
     """True when the sentence names (a capitalised word not at its start) something not in `known`."""
     return any(not term_set(m.group()) & known for m in _NAME.finditer(sentence))
-
-
-def _counted_noun(question: str) -> str | None:
-    """What "how many" counts: the head of the noun phrase after it ("how many American troops were" -> troops)."""
-    m = re.search(r"\bhow many ((?:[\w-]+\s*){1,4})", question, re.IGNORECASE)
-    if not m:
-        return None
-    phrase: list[str] = []
-    for word in m.group(1).split():
-        if word.lower() in stopwords():
-            break
-        phrase.append(word)
-    return phrase[-1] if phrase else None
-
-
-def _counts(sentence: str, noun: str | None) -> bool:
-    """True when the sentence gives a number (of `noun`, when the question says what is counted)."""
-    if noun is None:
-        return bool(_NUMBER.search(sentence))
-    target = canonical(noun)
-    tokens = words(sentence)
-    return any(
-        _NUMBER.fullmatch(tok) and any(canonical(w) == target for w in tokens[i + 1 : i + 5])
-        for i, tok in enumerate(tokens)
-    )
 
 
 def _dot(a: Vector, b: Vector) -> float:
@@ -140,7 +101,7 @@ class _Asks:
             entity=bool(re.match(r"\s*(who|whom)\b", question, re.IGNORECASE)),
             act=canonical(act.group(1)) if act else None,
             number=bool(re.search(r"\bhow (many|much|old|long|big|large)\b", question, re.IGNORECASE)),
-            counted=_counted_noun(question),
+            counted=counted_noun(question),
             name=bool(re.search(r"\bname[sd]?\b", question, re.IGNORECASE)),
             time=bool(re.match(r"\s*(when|what time|what day)\b", question, re.IGNORECASE)),
         )
@@ -164,9 +125,9 @@ class _Asks:
             factor *= 0.8
         if self.name and not any(not term_set(n) & known for n in names(cand.answer)):
             factor *= 0.7
-        if self.number and not _counts(cand.answer, self.counted):
+        if self.number and not counts(cand.answer, self.counted):
             factor *= 0.6
-        if self.time and not _TIME.search(cand.answer):
+        if self.time and not TIME_WORDS.search(cand.answer):
             factor *= 0.7
         return factor
 
@@ -182,7 +143,7 @@ def source_label(passage: Passage, words: int = 7) -> str:
 
 
 class ExtractiveGenerator:
-    """Scores each sentence of the retrieved passages against the question and keeps the strongest few."""
+    """Scores each sentence of the retrieved passages against the question with hand-set weights."""
 
     name = "extractive"
 
@@ -202,21 +163,22 @@ class ExtractiveGenerator:
         self.max_sentences, self.min_score = max_sentences, min_score
         self.relative, self.source_floor, self.duplicate = relative, source_floor, duplicate
         self.pair_weight, self.polar_floor = pair_weight, polar_floor
-        self._cache: dict[str, Vector] = {}
+        self._cache = VectorCache(embedder)
 
-    def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
+    def answer(self, q: Query, passages: Sequence[Passage]) -> Answer:
         """An answer built from verbatim sentences, or a 'not found' answer when the evidence is weak."""
-        _, named = followup_context(question, history)
         # A follow-up is judged against what is asked now plus who it is about ("Qais al-Khazali And what did he
-        # say about the attack?"), not the previous question's words; without a name the previous question helps.
-        query = " ".join([*named, question]) if named else standalone_question(question, history)
+        # say about the attack?"): the shape these hand-set weights were tuned on.
+        query = " ".join([*q.referents, q.asked]) if q.referents else q.text
         ranked = self.rank(query, passages)
         if not ranked or ranked[0].score < self.min_score:
             return Answer(text=NOT_FOUND, citations=[], found=False)
         # A yes/no question about someone is where outlets disagree most ("Was al-Kadhimi hurt?"): each outlet's
         # best sentence about the subject is shown if it is a fair answer, not only the strongest outlet's.
         polar = bool(_YES_NO.match(query)) and bool(question_subject(query))
-        return self._compose(self._select(ranked, self.polar_floor if polar else self.source_floor))
+        # "Do the outlets disagree about X?" asks for exactly that: each source's fair answer, side by side.
+        per_source = polar or q.by_source
+        return self._compose(self._select(ranked, self.polar_floor if per_source else self.source_floor))
 
     def rank(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
         """Every distinct sentence and sentence pair of the passages, scored against the question, best first."""
@@ -270,15 +232,10 @@ class ExtractiveGenerator:
         texts = {c.text: None for c in cands}
         for cand in cands:
             texts.update(dict.fromkeys(_clauses(cand.text)))
-        missing = [t for t in texts if t not in self._cache]
-        if missing:
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
-                self._cache[text] = np.asarray(vector, dtype=np.float32)
+        vectors = self._cache.get(list(texts))
         for cand in cands:
-            cand.vector = self._cache[cand.text]
-            cand.clauses = [self._cache[t] for t in _clauses(cand.text)]
+            cand.vector = vectors[cand.text]
+            cand.clauses = [vectors[t] for t in _clauses(cand.text)]
 
     def _select(self, ranked: list[_Candidate], source_floor: float) -> list[_Claim]:
         """Each source's best sentence (sources disagree: show who says what), then further sentences nearly as

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from .conversation import Query
 from .embeddings import Embedder
 from .errors import ConfigurationError
 from .extractive import NOT_FOUND, ExtractiveGenerator
-from .models import Answer, Message, Passage
+from .models import Answer, Passage
 from .settings import Settings
 from .text import flatten
 
-GENERATORS = ("extractive",)
+GENERATORS = ("extractive", "learned")
+_MARKER = re.compile(r"\[(\d+)\]")
 
 
 class Generator(Protocol):
@@ -20,8 +23,8 @@ class Generator(Protocol):
 
     name: str
 
-    def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
-        """An answer whose citations quote the passages."""
+    def answer(self, query: Query, passages: Sequence[Passage]) -> Answer:
+        """An answer to the resolved query whose citations quote the passages."""
         ...
 
 
@@ -29,6 +32,10 @@ def make_generator(settings: Settings, embedder: Embedder) -> Generator:
     """The answerer named by `settings.generator`."""
     if settings.generator == "extractive":
         return ExtractiveGenerator(embedder, max_sentences=settings.max_sentences, min_score=settings.min_score)
+    if settings.generator == "learned":
+        from .learned import LearnedGenerator
+
+        return LearnedGenerator(embedder, max_sentences=settings.max_sentences)
     raise ConfigurationError(
         f"Unknown generator {settings.generator!r}: set ASSISTANT_GENERATOR to one of {', '.join(GENERATORS)}."
     )
@@ -37,7 +44,8 @@ def make_generator(settings: Settings, embedder: Embedder) -> Generator:
 def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     """Drop every citation whose quote is not verbatim in a retrieved passage of the source it names.
 
-    If nothing cited survives, the answer becomes 'not found': an unsupported claim is never shown.
+    Its markers leave the text; a line left citing nothing leaves too. If nothing cited survives, the answer
+    becomes 'not found': an unsupported claim is never shown, and a refusal never carries citations.
     """
     if not answer.found:
         return Answer(text=answer.text, citations=[], found=False)
@@ -45,10 +53,19 @@ def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     for p in passages:
         texts.setdefault(p.source_id, []).append(flatten(p.text))
     kept = [c for c in answer.citations if any(flatten(c.quote) in t for t in texts.get(c.source_id, []))]
-    if not kept:
-        return Answer(text=NOT_FOUND, citations=[], found=False)
     if len(kept) == len(answer.citations):
         return answer
     dropped = {c.marker for c in answer.citations} - {c.marker for c in kept}
-    lines = [line for line in answer.text.split("\n") if not any(f"[{m}]" in line for m in dropped)]
-    return Answer(text="\n".join(lines) or NOT_FOUND, citations=kept, found=bool(lines))
+    lines = []
+    for line in answer.text.split("\n"):
+        cleaned = re.sub(r"\[(\d+)\]", lambda m: "" if int(m.group(1)) in dropped else m.group(), line)
+        if _MARKER.search(cleaned):
+            lines.append(cleaned.rstrip())
+    cited = {int(m) for line in lines for m in _MARKER.findall(line)}
+    kept = [c for c in kept if c.marker in cited]
+    if not kept:
+        return Answer(text=NOT_FOUND, citations=[], found=False)
+    lead = None
+    if answer.lead is not None and lines and lines[0].startswith(answer.lead.split("[")[0].rstrip()):
+        lead = lines[0]
+    return Answer(text="\n".join(lines), citations=kept, found=True, lead=lead)

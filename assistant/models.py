@@ -23,6 +23,9 @@ class Answer(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
     found: bool = True
+    lead: str | None = Field(
+        default=None, description="The direct short answer (first line of `text`, with its [n] markers), if any."
+    )
 
 
 class Message(BaseModel):

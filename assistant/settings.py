@@ -23,9 +23,10 @@ class Settings(BaseSettings):
     per_source: int = Field(default=2, ge=0, description="Passages per article before others fill in (0: no cap).")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     chunk_tokens: int = Field(default=256, ge=32, le=256, description="Max MiniLM tokens per embedded chunk.")
-    generator: str = Field(default="extractive", description="Answerer: 'extractive' (default, no LLM).")
+    generator: str = Field(default="extractive",
+                           description="Answerer: 'extractive' (default, no LLM) or 'learned' (no LLM, learned model).")
+    min_score: float = Field(default=0.45, description="Below this evidence score the default answerer refuses.")
     max_sentences: int = Field(default=3, ge=1, le=8, description="Most sentences an extractive answer keeps.")
-    min_score: float = Field(default=0.45, description="Below this evidence score the answer is 'not found'.")
     max_question_chars: int = Field(default=2000, ge=1)
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=7860, ge=1, le=65535)

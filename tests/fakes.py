@@ -7,7 +7,8 @@ import math
 import re
 from collections.abc import Sequence
 
-from assistant.models import Answer, Message, Passage
+from assistant.conversation import Query
+from assistant.models import Answer, Passage
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -50,11 +51,11 @@ class FakeGenerator:
 
     def __init__(self) -> None:
         self.queue: list[Answer] = []
-        self.calls: list[tuple[str, list[Passage], list[Message]]] = []
+        self.calls: list[tuple[Query, list[Passage]]] = []
 
     def enqueue(self, *answers: Answer) -> None:
         self.queue.extend(answers)
 
-    def answer(self, question: str, passages: Sequence[Passage], history: Sequence[Message] = ()) -> Answer:
-        self.calls.append((question, list(passages), list(history)))
+    def answer(self, query: Query, passages: Sequence[Passage]) -> Answer:
+        self.calls.append((query, list(passages)))
         return self.queue.pop(0)

@@ -41,7 +41,7 @@ def test_bad_history(fake_assistant: Assistant) -> None:
         fake_assistant.ask("Who did Iran blame?", [{"role": "robot", "content": "hi"}])
 
 
-def test_ask_passes_history_and_passages_to_the_generator(fake_assistant: Assistant) -> None:
+def test_ask_resolves_the_followup_once_and_passes_it_with_the_passages(fake_assistant: Assistant) -> None:
     gen = FakeGenerator()
     fake_assistant.generator = gen
     quote = "Iran condemned the attack and has denied any role in it."
@@ -50,8 +50,10 @@ def test_ask_passes_history_and_passages_to_the_generator(fake_assistant: Assist
     history = [{"role": "user", "content": "What did Iran say about the attack?"},
                {"role": "assistant", "content": "It condemned it."}]
     answer = fake_assistant.ask("Did it deny a role?", history)
-    question, passages, turns = gen.calls[0]
-    assert question == "Did it deny a role?" and [t.role for t in turns] == ["user", "assistant"]
+    query, passages = gen.calls[0]
+    # "it" has no referent in the question: the previous question travels with it, resolved once upstream.
+    assert query.followup and query.asked == "Did it deny a role?"
+    assert query.text == "What did Iran say about the attack? Did it deny a role?" and query.form == query.asked
     assert len(passages) == fake_assistant.settings.top_k
     assert answer.found and answer.citations[0].quote == quote  # verbatim, so grounding kept it
 
@@ -59,7 +61,7 @@ def test_ask_passes_history_and_passages_to_the_generator(fake_assistant: Assist
 def test_answer_json_has_the_contract_fields() -> None:
     answer = Answer(text="t [1]", citations=[Citation(marker=1, source_id="s", title="T", quote="q")])
     data = answer.model_dump()
-    assert set(data) == {"text", "citations", "found"}
+    assert set(data) == {"text", "citations", "found", "lead"}
     assert set(data["citations"][0]) == {"marker", "source_id", "title", "outlet", "quote"}
 
 

@@ -10,10 +10,10 @@ import pytest
 
 from assistant.cli import build_parser
 from assistant.evaluation import rtqa
-from assistant.evaluation.gate import THRESHOLDS_FILE, gate_failures, load_thresholds
+from assistant.evaluation.gate import THRESHOLDS_FILE, failing, gate_failures, load_thresholds
 from assistant.evaluation.gold import EvalFileError, GoldSet
 from assistant.evaluation.report import format_table, to_markdown, write_reports
-from assistant.evaluation.runner import METRICS, EvalReport, run_eval
+from assistant.evaluation.runner import GATE_METRICS, EvalReport, PhrasingResult, QuestionResult, run_eval
 from assistant.evaluation.scorers import Check
 from assistant.models import Answer, Citation, Message, Passage
 from assistant.settings import Settings
@@ -131,7 +131,7 @@ def test_gate_names_each_metric_below_its_threshold(report: EvalReport) -> None:
 def test_thresholds_file_is_valid_and_typos_are_rejected(tmp_path: Path) -> None:
     thresholds = load_thresholds(THRESHOLDS_FILE)
     assert {"fact_recall", "citation_precision", "quote_exactness", "refusal_accuracy"} <= set(thresholds)
-    assert set(thresholds) <= set(METRICS)
+    assert set(thresholds) <= set(GATE_METRICS)
     bad = tmp_path / "t.yaml"
     bad.write_text("fact_recal: 0.8\n")
     with pytest.raises(EvalFileError, match="unknown metrics fact_recal"):
@@ -146,6 +146,166 @@ def test_missing_gold_sources_stop_the_run(tmp_path: Path) -> None:
     fake = FakeAssistant(Settings(corpus_dir=tmp_path, data_dir=tmp_path / "d"), {}, [])
     with pytest.raises(EvalFileError, match="no file in .*: a\\. Evaluate against"):
         run_eval(fake, GOLD, progress=False)
+
+
+# ------------------------------------------------------------------ variants and the worst phrasing
+
+VARIANT_GOLD = GoldSet.model_validate(
+    {
+        "questions": [
+            {"id": "drones", "kind": "fact", "question": "How many drones?", "facts": [["three"]], "sources": ["a"],
+             "variants": ["Drone count?", "Number of drones used?"],
+             "history": [{"role": "user", "content": "Who blamed Iran?"}, {"role": "assistant", "content": "x"}]},
+            {"id": "blame", "kind": "fact", "question": "Who blamed Iran?", "facts": [["McKenzie"]], "sources": ["a"],
+             "variants": ["Which general blamed Iran?", "Who blamed Tehran?"]},
+            {"id": "france", "kind": "unanswerable", "question": "Capital of France?", "forbidden": ["Paris"],
+             "variants": ["French capital?"]},
+        ]
+    }
+)
+CITE_A = Citation(marker=1, source_id="a", title="a", quote="Three drones were used.")
+CITE_MCKENZIE = Citation(marker=1, source_id="a", title="a", quote="Gen. McKenzie blamed militias.")
+CITE_B = Citation(marker=1, source_id="b", title="b", quote="It is a city of light.")
+NOT_FOUND = Answer(text="The articles don't say.", found=False)
+
+
+@pytest.fixture
+def variant_report(tmp_path: Path) -> EvalReport:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Three drones were used. Gen. McKenzie blamed militias.\n")
+    (corpus / "b.txt").write_text("It is a city of light.\n")
+    answers = {
+        # drones: the original and one variant answered, the other variant falsely refused (the worst)
+        "How many drones?": Answer(text="Three drones were used. [1]", citations=[CITE_A]),
+        "Drone count?": Answer(text="Three. [1]", citations=[CITE_A]),
+        "Number of drones used?": NOT_FOUND,
+        # blame: the original and its second variant are equally wrong, the first variant right, so the original is
+        # the worst phrasing (the first of equals)
+        "Who blamed Iran?": Answer(text="Nobody knows. [1]", citations=[CITE_B]),
+        "Which general blamed Iran?": Answer(text="Gen. McKenzie blamed militias. [1]", citations=[CITE_MCKENZIE]),
+        "Who blamed Tehran?": Answer(text="Nobody knows. [1]", citations=[CITE_B]),
+        # france: the original refused cleanly; the variant answers with an exact quote and no forbidden word, so it
+        # passes as many checks (forbidden, quote_exactness) as the clean refusal (forbidden, refusal) and must
+        # still be the worst because it failed one
+        "Capital of France?": NOT_FOUND,
+        "French capital?": Answer(text="It is a city of light. [1]", citations=[CITE_B]),
+    }
+    fake = FakeAssistant(Settings(corpus_dir=corpus, data_dir=tmp_path / "data"), answers, ranking=["a", "b"])
+    result = run_eval(fake, VARIANT_GOLD, progress=False)
+    history = VARIANT_GOLD.questions[0].history
+    assert fake.asked[:3] == [(q, history) for q in ["How many drones?", "Drone count?", "Number of drones used?"]]
+    assert len(fake.asked) == 8
+    return result
+
+
+def test_every_variant_is_asked_with_the_same_history_and_scored(variant_report: EvalReport) -> None:
+    drones, blame, france = variant_report.results
+    assert drones.question == "How many drones?" and drones.passed  # the original's result, as before
+    assert [v.question for v in drones.variants] == ["Drone count?", "Number of drones used?"]
+    assert [v.passed for v in drones.variants] == [True, False]
+    assert "answered" in [c.name for c in drones.variants[1].failures]
+    assert [v.passed for v in blame.variants] == [True, False] and not blame.passed
+    assert france.passed and not france.variants[0].passed
+
+
+def test_the_worst_phrasing_is_the_one_that_fails_most(variant_report: EvalReport) -> None:
+    drones, blame, france = variant_report.results
+    assert drones.worst_phrasing == 2 and drones.worst.question == "Number of drones used?"
+    assert blame.worst_phrasing == 0 and blame.worst is blame
+    assert france.worst_phrasing == 1 and france.worst.question == "French capital?"
+    # original rates are those of the questions as written; worst_ ones of the worst phrasing of each
+    assert variant_report.metric("fact_recall") == 0.5 and variant_report.metric("worst_fact_recall") == 0.0
+    assert variant_report.metric("pass") == pytest.approx(2 / 3) and variant_report.metric("worst_pass") == 0.0
+    assert variant_report.metric("refusal_accuracy") == 1.0
+    assert variant_report.metric("worst_refusal_accuracy") == 0.0
+    assert variant_report.metric("answered") == 1.0 and variant_report.metric("worst_answered") == 0.5
+    assert variant_report.metric("false_refusal") == 0.0 and variant_report.metric("worst_false_refusal") == 0.5
+    assert variant_report.worst.false_refusal["unanswerable"].mean is None  # refusal kinds cannot falsely refuse
+    assert variant_report.metric("worst_no_such_metric") is None
+
+
+def _phrasing(question: str, *checks: tuple[str, bool], found: bool = True) -> PhrasingResult:
+    return PhrasingResult(
+        question=question, answer=Answer(text="x", found=found), retrieved=[], seconds=0.0,
+        checks=[Check(name=n, passed=p, reason="r") for n, p in checks],
+    )
+
+
+def test_worst_phrasing_ties_go_to_the_lowest_fact_value_then_to_the_first() -> None:
+    original = _phrasing("q", ("fact_recall", True), ("citation_recall", True), ("answered", True))
+    right_facts = _phrasing("v1", ("fact_recall", True), ("citation_recall", False), ("answered", True))
+    wrong_facts = _phrasing("v2", ("fact_recall", False), ("citation_recall", True), ("answered", True))
+    same = _phrasing("v3", ("fact_recall", False), ("citation_recall", True), ("answered", True))
+    fewer = _phrasing("v4", ("fact_recall", False), ("citation_recall", False), ("answered", True))
+
+    def result(*variants: PhrasingResult) -> QuestionResult:
+        return QuestionResult(**original.model_dump(), id="q", kind="fact", expected_sources=["a"],
+                              variants=list(variants))
+
+    assert result().worst_phrasing == 0
+    assert result(right_facts, wrong_facts, same).worst_phrasing == 2  # same passes; facts decide; first of equals
+    assert result(right_facts, wrong_facts, fewer).worst_phrasing == 3
+    refused = _phrasing("v5", ("fact_recall", False), ("citation_recall", True), ("answered", True), found=False)
+    assert result(wrong_facts, refused).worst_phrasing == 2  # a refusal is worse on an otherwise equal footing
+    refused_right = _phrasing("v6", ("fact_recall", True), ("citation_recall", False), ("answered", True), found=False)
+    assert result(refused_right, wrong_facts).worst_phrasing == 2  # but the fact value decides first
+
+
+def test_a_failing_variant_shows_in_the_table_markdown_and_json(variant_report: EvalReport, tmp_path: Path) -> None:
+    table = format_table(variant_report)
+    assert "questions: 3   phrasings: 8" in table
+    assert "original phrasing:" in table and "worst phrasing of each question (original or variant):" in table
+    lines = table.splitlines()
+    all_rows = [line.split() for line in lines if line.startswith("all ")]
+    assert [row[:3] for row in all_rows] == [["all", "3", "0.67"], ["all", "3", "0.00"]]
+    assert lines[3].split()[-1] == "false-ref" and all_rows[1][-1] == "0.50"
+
+    md = to_markdown(variant_report, "chart.png")
+    assert "## Failures (3 of 3 questions; 4 of 8 phrasings)" in md
+    assert "### Worst phrasing of each question" in md
+    drones = md[md.index("### `drones` (fact)"):md.index("### `blame` (fact)")]
+    assert "Failed 1 of 3 phrasings; worst: variant 2." in drones
+    assert "#### variant 2 failed: Number of drones used?" in drones
+    assert "> The articles don't say." in drones and "- answered: false refusal" in drones
+    assert "variant 1 failed" not in drones and "original failed" not in drones
+    assert "- history, user: Who blamed Iran?" in drones
+    france = md[md.index("### `france` (unanswerable)"):]
+    assert "#### variant 1 failed: French capital?" in france
+    assert "- refusal_accuracy: answered (1 citations): It is a city of light. [1]" in france
+    blame = md[md.index("### `blame` (fact)"):md.index("### `france`")]
+    assert "Failed 2 of 3 phrasings; worst: original." in blame
+    assert "#### original failed" in blame and "#### variant 2 failed: Who blamed Tehran?" in blame
+    assert blame.count("> Nobody knows. [1]") == 2 and "variant 1 failed" not in blame
+
+    paths = write_reports(variant_report, tmp_path / "reports")
+    data = json.loads(paths.json_path.read_text())
+    assert data["results"][0]["worst_phrasing"] == 2
+    assert data["results"][0]["variants"][1]["answer"]["found"] is False
+    assert data["worst"]["overall"]["fact_recall"]["mean"] == 0.0 and data["overall"]["fact_recall"]["mean"] == 0.5
+    assert paths.chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_gate_knows_worst_and_false_refusal_metrics(variant_report: EvalReport, tmp_path: Path) -> None:
+    limits = {"fact_recall": 0.5, "worst_fact_recall": 0.5, "worst_false_refusal": 0.25}
+    assert gate_failures(variant_report, limits) == [
+        "worst_fact_recall = 0.000 < 0.500",
+        "worst_false_refusal = 0.500 > 0.250",  # a false-refusal rate is a maximum
+    ]
+    assert gate_failures(variant_report, {"false_refusal": 0.0, "pass": 0.6}) == []
+    assert failing(variant_report, "worst_answered") == [
+        "drones [variant 2]: false refusal: the corpus answers this question"
+    ]
+    assert failing(variant_report, "worst_false_refusal") == ["drones [variant 2]: refused 'Number of drones used?'"]
+    assert failing(variant_report, "pass")[0].startswith("blame [original]: fact_recall: missing 1 of 1 facts")
+    path = tmp_path / "t.yaml"
+    path.write_text("worst_fact_recall: 0.8\nworst_pass: 0.5\nworst_false_refusal: 0.1\npass: 0.5\n")
+    assert load_thresholds(path) == {"worst_fact_recall": 0.8, "worst_pass": 0.5, "worst_false_refusal": 0.1,
+                                     "pass": 0.5}
+    for typo in ("worst_fact_recal", "worst_", "worst_worst_pass", "best_fact_recall"):
+        path.write_text(f"{typo}: 0.8\n")
+        with pytest.raises(EvalFileError, match=f"unknown metrics {typo};"):
+            load_thresholds(path)
 
 
 # ------------------------------------------------------------------ RealTime QA helpers

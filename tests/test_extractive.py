@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from assistant.conversation import Query
 from assistant.extractive import NOT_FOUND, ExtractiveGenerator
+from assistant.features import VectorCache
 from assistant.generation import ground
 from assistant.models import Answer, Citation, Passage
 from assistant.terms import is_agent, question_subject
@@ -30,7 +34,7 @@ def test_subject_of_question_matters() -> None:
 
 def test_answer_cites_the_sentence_whose_subject_matches() -> None:
     gen = ExtractiveGenerator(FakeEmbedder(), min_score=0.2)
-    answer = gen.answer("Who did Iran blame for the drone attack?", [GENERAL, IRAN])
+    answer = gen.answer(Query.plain("Who did Iran blame for the drone attack?"), [GENERAL, IRAN])
     assert answer.found
     assert answer.citations[0].source_id == "a"
     assert answer.citations[0].quote == "Iran on Sunday blamed the United States for the drone attack on the residence."
@@ -40,13 +44,13 @@ def test_answer_cites_the_sentence_whose_subject_matches() -> None:
 
 def test_answer_names_its_sources() -> None:
     gen = ExtractiveGenerator(FakeEmbedder(), min_score=0.2)
-    answer = gen.answer("Who blamed the drone attack on militia groups?", [GENERAL, IRAN])
+    answer = gen.answer(Query.plain("Who blamed the drone attack on militia groups?"), [GENERAL, IRAN])
     assert answer.citations[0].source_id == "b"
     assert answer.text.split("\n")[0].lstrip("- ").startswith("Press TV: Gen. Frank McKenzie")
 
 
 def test_weak_evidence_is_not_found() -> None:
-    answer = ExtractiveGenerator(FakeEmbedder()).answer("What is the capital of France?", [IRAN, GENERAL])
+    answer = ExtractiveGenerator(FakeEmbedder()).answer(Query.plain("What is the capital of France?"), [IRAN, GENERAL])
     assert answer == Answer(text=NOT_FOUND, citations=[], found=False)
 
 
@@ -71,3 +75,21 @@ def test_agent_check_reads_voice_and_prepositions() -> None:
     assert is_agent("Iran has denied any role.", iran)
     assert not is_agent("US officials admitted that Iran was unlikely to sanction the attack.", iran)
     assert not is_agent("Officials blamed the attack on Iran.", iran)
+
+
+def test_vector_cache_stays_bounded_and_keeps_what_the_question_needs() -> None:
+    embedder = FakeEmbedder()
+    cache = VectorCache(embedder, capacity=10)
+    for i in range(5):
+        got = cache.get([f"sentence number {i} {j}" for j in range(8)])
+        assert len(got) == 8 and len(cache) <= 10  # every text asked for is returned, whatever was evicted
+    again = cache.get(["sentence number 4 7"])
+    assert np.allclose(again["sentence number 4 7"], embedder.embed_query("sentence number 4 7"))
+
+
+def test_the_default_answerer_survives_a_cache_filled_past_its_bound() -> None:
+    gen = ExtractiveGenerator(FakeEmbedder())
+    gen._cache.capacity = 3  # far fewer than one question's sentences and clauses
+    for question in ["Who did Iran blame for the drone attack?", "Who blamed the drone attack on militia groups?"]:
+        assert gen.answer(Query.plain(question), [GENERAL, IRAN]).found
+    assert len(gen._cache) <= 3

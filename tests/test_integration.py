@@ -75,3 +75,42 @@ def test_disagreement_is_shown_not_blended(real_assistant: Assistant) -> None:
     quotes = " ".join(c.quote for c in real_assistant.ask("Was al-Kadhimi hurt?").citations)
     assert re.search(r"wasn't hurt|unhurt|unharmed|unscathed", quotes)  # most outlets
     assert re.search(r"bandage|light cut", quotes)  # the one that saw a wound
+
+
+SPOKESMAN_TURN = [{"role": "user", "content": "What did their foreign ministry spokesman say?"},
+                  {"role": "assistant", "content": "Iran's foreign ministry spokesman Saeed Khatibzadeh said such "
+                   "incidents are in the interest of those who violated Iraq's stability. [1]"}]
+
+
+def test_a_short_standalone_question_after_another_turn_is_answered_on_its_own(real_assistant: Assistant) -> None:
+    before = real_assistant.ask("What did their foreign ministry spokesman say?")
+    answer = real_assistant.ask("Was al-Kadhimi hurt?", SPOKESMAN_TURN)
+    assert answer.found and answer.text != before.text
+    assert re.search(r"hurt|unharmed|unscathed|cut|injur|fine", answer.text, re.IGNORECASE), answer.text
+
+
+def test_a_question_naming_someone_is_not_glued_to_the_previous_one(real_assistant: Assistant) -> None:
+    query = real_assistant.resolve("What did Biden say about the attack that targeted Kadhimi?", SPOKESMAN_TURN)
+    assert query.text == "What did Biden say about the attack that targeted Kadhimi?"
+    answer = real_assistant.ask("What did Biden say about the attack that targeted Kadhimi?", SPOKESMAN_TURN)
+    assert answer.found and "terrorist" in answer.text
+
+
+def test_how_many_drones_leads_with_the_number(real_assistant: Assistant) -> None:
+    learned = Assistant(real_assistant.settings.model_copy(update={"generator": "learned"}),
+                        embedder=real_assistant.embedder)
+    answer = learned.ask("How many drones were used?")
+    assert answer.found and answer.lead is not None
+    assert answer.text.split("\n")[0] == answer.lead
+    assert re.search(r"\bthree\b|\b3\b", answer.lead, re.IGNORECASE), answer.lead
+    assert len(re.sub(r"\[\d+\]", "", answer.lead).split()) <= 12
+
+
+def test_questions_about_the_outlets_are_answered(real_assistant: Assistant) -> None:
+    query = real_assistant.resolve("Do the outlets disagree about who was behind the attack?")
+    assert query.by_source and query.form == "Who was behind the attack?"
+    compare = real_assistant.ask("Do the outlets disagree about who was behind the attack?")
+    assert compare.found and len({c.source_id for c in compare.citations}) >= 2
+    press = real_assistant.ask("What does Press TV say about where the drones came from?")
+    assert press.found and {c.outlet for c in press.citations} == {"Press TV"}
+    assert "embassy" in press.text

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import Assistant, Message
-from assistant.conversation import is_followup, standalone_question
+from assistant import Assistant
 from assistant.models import Passage
 from assistant.retrieval import HybridRetriever
 
@@ -28,16 +27,6 @@ def test_rrf_rewards_agreement() -> None:
 def test_per_source_cap_makes_room_for_other_articles() -> None:
     fused = HybridRetriever([ListRetriever(["a:1", "a:2", "a:3", "b:1"])], per_source=2)
     assert [p.chunk_id for p in fused.retrieve("q", 3)] == ["a:1", "a:2", "b:1"]
-
-
-def test_followups_borrow_the_previous_question() -> None:
-    history = [Message(role="user", content="What did Iran's foreign ministry spokesman say?"),
-               Message(role="assistant", content="...")]
-    assert is_followup("What is his name?") and not is_followup("How many drones attacked the residence?")
-    assert standalone_question("What is his name?", history).startswith("What did Iran's foreign ministry")
-    assert standalone_question("How many drones attacked the residence?", history) == (
-        "How many drones attacked the residence?"
-    )
 
 
 def test_hybrid_finds_rare_names(fake_assistant: Assistant) -> None:

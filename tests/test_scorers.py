@@ -271,8 +271,36 @@ def test_every_scorer_can_fail_and_says_why(
 
 def test_the_gold_file_loads_and_covers_every_kind() -> None:
     gold_set = load_gold(GOLD_FILE)
-    assert len(gold_set.questions) == 52
+    assert len(gold_set.questions) == 60
     assert {q.kind for q in gold_set.questions} == set(KINDS)
+
+
+def test_every_non_noise_gold_question_has_variants() -> None:
+    questions = load_gold(GOLD_FILE).questions
+    thin = [q.id for q in questions if q.kind != "noise" and len(q.variants) < 2]
+    assert not thin, f"fewer than two variants: {thin}"
+    # short standalone questions after an unrelated turn: a history, and an answer that does not depend on it
+    standalone = [q for q in questions if q.id.startswith("standalone-")]
+    assert len([q for q in standalone if q.kind in ("fact", "multi")]) >= 6
+    assert all(len(q.history) == 2 and q.kind in ("fact", "multi", "disputed") for q in standalone)
+
+
+def test_variants_are_validated(tmp_path: Path) -> None:
+    ok = gold(variants=["Did he get injured?", "Kadhimi hurt?"])
+    assert ok.phrasings == ["Was he hurt?", "Did he get injured?", "Kadhimi hurt?"]
+    assert gold().variants == [] and gold().phrasings == ["Was he hurt?"]
+    path = tmp_path / "gold.yaml"
+    head = "questions:\n  - {id: a, kind: fact, question: 'Was he hurt?', facts: [['x']], sources: [s], variants: "
+    cases = {
+        "['  ']": "question 'a' variants: Value error, a variant must be a non-empty question",
+        "['Hurt?', 'hurt?  ']": "question 'a' variants: Value error, duplicate variant 'hurt\\?  '",
+        "['Injured?', 'was he  HURT?']": "question 'a' has a variant that repeats the question",
+        "[3]": "question 'a' variants.0: Input should be a valid string",
+    }
+    for variants, message in cases.items():
+        path.write_text(head + variants + "}\n")
+        with pytest.raises(EvalFileError, match=message):
+            load_gold(path)
 
 
 def test_a_bad_gold_file_is_rejected_with_its_name(tmp_path: Path) -> None:

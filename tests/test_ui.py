@@ -265,7 +265,7 @@ def test_ask_api_returns_the_answer_fields_and_keeps_the_session(ui: ChatHandler
     backend.enqueue(drones_answer(), InvalidQuestionError("The question is empty: type a question about the articles."))
     data, turns = ui.ask_api("How many drones?", [])
     assert Answer.model_validate(data) == drones_answer()
-    assert set(data) == {"text", "citations", "found"}
+    assert set(data) == {"text", "citations", "found", "lead"}
     assert set(data["citations"][0]) == {"marker", "source_id", "title", "outlet", "quote"}
     with pytest.raises(gr.Error, match="The question is empty: type a question about the articles."):
         ui.ask_api("", turns)

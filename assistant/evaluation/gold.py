@@ -35,17 +35,26 @@ def _compile(pattern: str) -> str:
     return pattern
 
 
+def _phrasing_key(text: str) -> str:
+    """Case and spacing do not make another phrasing."""
+    return " ".join(text.split()).casefold()
+
+
 class GoldQuestion(BaseModel):
     """One question with the facts a correct answer states and the sources that support them."""
 
     id: str
     kind: Kind
     question: str
+    variants: list[str] = Field(
+        default_factory=list, description="Other phrasings of the question, judged by the same facts and sources."
+    )
     history: list[Message] = Field(default_factory=list)
     facts: list[list[str]] = Field(default_factory=list, description="Each fact: regex alternatives; all required.")
     forbidden: list[str] = Field(default_factory=list, description="Regexes a correct answer must not match.")
     sources: list[str] = Field(default_factory=list, description="Source ids that support the facts.")
     note: str | None = None
+    gated: bool = Field(default=True, description="Counted by the CI gate (evals/thresholds.yaml); reported always.")
 
     @field_validator("facts")
     @classmethod
@@ -62,13 +71,34 @@ class GoldQuestion(BaseModel):
     def _forbidden_compile(cls, forbidden: list[str]) -> list[str]:
         return [_compile(p) for p in forbidden]
 
+    @field_validator("variants")
+    @classmethod
+    def _variants_distinct(cls, variants: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for variant in variants:
+            key = _phrasing_key(variant)
+            if not key:
+                raise ValueError("a variant must be a non-empty question")
+            if key in seen:
+                raise ValueError(f"duplicate variant {variant!r}")
+            seen.add(key)
+        return variants
+
     @model_validator(mode="after")
     def _consistent(self) -> GoldQuestion:
         if self.answerable and not (self.facts and self.sources):
             raise ValueError(f"{self.kind} question {self.id!r} needs facts and sources")
         if not self.answerable and (self.facts or self.sources):
             raise ValueError(f"{self.kind} question {self.id!r} must have no facts and no sources")
+        # A variant equal to the question would be scored twice and hide how other phrasings fare.
+        if any(_phrasing_key(v) == _phrasing_key(self.question) for v in self.variants):
+            raise ValueError(f"question {self.id!r} has a variant that repeats the question")
         return self
+
+    @property
+    def phrasings(self) -> list[str]:
+        """The question as written, then each variant."""
+        return [self.question, *self.variants]
 
     @property
     def answerable(self) -> bool:

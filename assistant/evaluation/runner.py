@@ -15,13 +15,32 @@ from ..generation import Generator
 from ..models import Answer, Message, Passage
 from ..settings import Settings
 from . import scorers
-from .gold import GOLD_FILE, KINDS, EvalFileError, GoldQuestion, GoldSet, missing_sources
+from .gold import GOLD_FILE, KINDS, REFUSAL_KINDS, EvalFileError, GoldQuestion, GoldSet, missing_sources
 
 # Metric names in report order; each is the mean value of the checks of that name (a pass rate for pass/fail ones).
 METRICS: tuple[str, ...] = (
     "fact_recall", "forbidden", "citation_precision", "citation_recall", "quote_exactness",
     "answered", "refusal_accuracy", "retrieval_recall", "mrr",
 )
+# Per-question rates beside the check metrics: `pass` (every check passed) and `false_refusal` (an answerable
+# question answered found=False). Lower is better for the latter, so a threshold on it is a maximum.
+QUESTION_METRICS: tuple[str, ...] = ("pass", "false_refusal")
+LOWER_IS_BETTER: frozenset[str] = frozenset({"false_refusal"})
+# The same metrics judged on each question's worst phrasing (the original or one of its variants).
+WORST = "worst_"
+GATE_METRICS: tuple[str, ...] = (
+    *METRICS, *QUESTION_METRICS, *(f"{WORST}{m}" for m in (*METRICS, *QUESTION_METRICS))
+)
+
+
+def phrasing_label(index: int) -> str:
+    """How reports name a phrasing: 'original' for index 0, 'variant n' for the n-th gold variant."""
+    return "original" if index == 0 else f"variant {index}"
+
+
+def lower_is_better(name: str) -> bool:
+    """True for a metric whose threshold is a maximum (a false-refusal rate), with or without `worst_`."""
+    return name.removeprefix(WORST) in LOWER_IS_BETTER
 
 
 class Target(Protocol):
@@ -63,16 +82,12 @@ class Rate(BaseModel):
         self.value_sum += check.value
 
 
-class QuestionResult(BaseModel):
-    """One gold question, the answer it got, what was retrieved, and every check on it."""
+class PhrasingResult(BaseModel):
+    """One phrasing of a gold question (as written or a variant): its answer, what was retrieved, every check."""
 
-    id: str
-    kind: str
     question: str
-    history: list[Message] = Field(default_factory=list)
     answer: Answer
     retrieved: list[str] = Field(description="Distinct source ids of the retrieved passages, best first.")
-    expected_sources: list[str]
     checks: list[scorers.Check]
     seconds: float
 
@@ -85,6 +100,67 @@ class QuestionResult(BaseModel):
     def failures(self) -> list[scorers.Check]:
         """The checks that failed."""
         return [c for c in self.checks if not c.passed]
+
+    @property
+    def severity(self) -> tuple[bool, int, float, bool]:
+        """Sort key, lowest = worst: any failure, fewest passed checks, lowest fact value, then a refusal."""
+        # A failing phrasing always ranks below a passing one: phrasings get different numbers of applicable
+        # checks (a refusal has no quote check), so a clean refusal of an unanswerable question would otherwise
+        # tie with an answer to it that quotes the corpus exactly.
+        facts = next((c.value for c in self.checks if c.name == "fact_recall"), 1.0)
+        return self.passed, sum(c.passed for c in self.checks), facts, self.answer.found
+
+
+class QuestionResult(PhrasingResult):
+    """One gold question as written, its answer and checks (the inherited fields); then each variant's."""
+
+    id: str
+    kind: str
+    history: list[Message] = Field(default_factory=list)
+    expected_sources: list[str]
+    variants: list[PhrasingResult] = Field(default_factory=list, description="Results of the gold variants, in order.")
+    gated: bool = Field(default=True, description="Counted by the CI gate.")
+
+    @property
+    def phrasings(self) -> list[PhrasingResult]:
+        """The original phrasing (this result itself, as one of them), then each variant."""
+        return [self, *self.variants]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def worst_phrasing(self) -> int:
+        """Index into `phrasings` of the worst one: 0 for the original, n for variant n (the first on a tie)."""
+        severities = [p.severity for p in self.phrasings]
+        return severities.index(min(severities))
+
+    @property
+    def worst(self) -> PhrasingResult:
+        """The phrasing with the fewest passed checks (see `PhrasingResult.severity`)."""
+        return self.phrasings[self.worst_phrasing]
+
+    @property
+    def failed_phrasings(self) -> list[tuple[int, PhrasingResult]]:
+        """(index into `phrasings`, result) of every phrasing that failed a check."""
+        return [(i, p) for i, p in enumerate(self.phrasings) if not p.passed]
+
+
+class Summary(BaseModel):
+    """Rates of one view of a run (the original phrasings, or the worst phrasing of each question)."""
+
+    by_kind: dict[str, dict[str, Rate]]
+    overall: dict[str, Rate]
+    pass_rate: dict[str, Rate] = Field(description="Questions passing every check, by kind and 'all'.")
+    false_refusal: dict[str, Rate] = Field(
+        description="Share of answerable questions answered found=False, by kind and 'all' ('-' for refusal kinds)."
+    )
+
+    def metric(self, name: str) -> float | None:
+        """The overall value of a check metric, `pass` or `false_refusal` (None when no question applied)."""
+        if name == "pass":
+            return self.pass_rate["all"].mean
+        if name == "false_refusal":
+            return self.false_refusal["all"].mean
+        return self.overall[name].mean if name in self.overall else None
 
 
 class EvalReport(BaseModel):
@@ -101,10 +177,33 @@ class EvalReport(BaseModel):
     by_kind: dict[str, dict[str, Rate]]
     overall: dict[str, Rate]
     pass_rate: dict[str, Rate] = Field(description="Questions passing every check, by kind and 'all'.")
+    false_refusal: dict[str, Rate] = Field(description="Answerable questions answered found=False, by kind and 'all'.")
+    worst: Summary = Field(description="The same rates over the worst phrasing of each question.")
+
+    @property
+    def original(self) -> Summary:
+        """The rates of the questions as written (the top-level fields, kept there so their meaning is unchanged)."""
+        return Summary(
+            by_kind=self.by_kind, overall=self.overall, pass_rate=self.pass_rate, false_refusal=self.false_refusal
+        )
+
+    @property
+    def phrasing_count(self) -> int:
+        """Questions asked in all: every original and every variant."""
+        return sum(len(r.phrasings) for r in self.results)
 
     def metric(self, name: str) -> float | None:
-        """The overall value of one metric (None when no question applied)."""
-        return self.overall[name].mean if name in self.overall else None
+        """The overall value of one metric of GATE_METRICS (None when no question applied or unknown)."""
+        if name.startswith(WORST):
+            return self.worst.metric(name.removeprefix(WORST))
+        return self.original.metric(name)
+
+    def gated_metric(self, name: str) -> float | None:
+        """`metric` over the questions the CI gate counts (gold `gated: true`, the default)."""
+        gated = [r for r in self.results if r.gated]
+        if name.startswith(WORST):
+            return summarize([(r.kind, r.worst) for r in gated]).metric(name.removeprefix(WORST))
+        return summarize([(r.kind, r) for r in gated]).metric(name)
 
 
 def score_question(
@@ -125,26 +224,49 @@ def score_question(
     return [c for c in checks if c is not None]
 
 
-def summarize(results: list[QuestionResult]) -> tuple[dict[str, dict[str, Rate]], dict[str, Rate], dict[str, Rate]]:
-    """Rates per kind and overall for each metric, and the all-checks pass rate per kind."""
-    kinds: list[str] = [k for k in KINDS if any(r.kind == k for r in results)]
+def summarize(scored: Sequence[tuple[str, PhrasingResult]]) -> Summary:
+    """Rates per kind and overall for each metric, the all-checks pass rate and false-refusal rate per kind."""
+    kinds: list[str] = [k for k in KINDS if any(kind == k for kind, _ in scored)]
     by_kind = {k: {m: Rate() for m in METRICS} for k in kinds}
     overall = {m: Rate() for m in METRICS}
     passing = {k: Rate() for k in [*kinds, "all"]}
-    for r in results:
+    refused = {k: Rate() for k in [*kinds, "all"]}
+    for kind, r in scored:
         for check in r.checks:
-            by_kind[r.kind][check.name].add(check)
+            by_kind[kind][check.name].add(check)
             overall[check.name].add(check)
         verdict = scorers.Check(name="pass", passed=r.passed, reason="")
-        passing[r.kind].add(verdict)
+        passing[kind].add(verdict)
         passing["all"].add(verdict)
-    return by_kind, overall, passing
+        if kind not in REFUSAL_KINDS:
+            # value 1 for a refusal, so the mean is the false-refusal rate (lower is better)
+            wrong = not r.answer.found
+            refusal = scorers.Check(name="false_refusal", passed=not wrong, reason="", value=float(wrong))
+            refused[kind].add(refusal)
+            refused["all"].add(refusal)
+    return Summary(by_kind=by_kind, overall=overall, pass_rate=passing, false_refusal=refused)
+
+
+def _ask(
+    assistant: Target, gold: GoldQuestion, question: str, sources: scorers.SourceFiles, top_k: int
+) -> PhrasingResult:
+    """Ask one phrasing of a gold question with its history, retrieve for it, and score both."""
+    t = time.perf_counter()
+    answer = assistant.ask(question, gold.history)
+    retrieved = scorers.ranked_sources(assistant.retrieve(question, gold.history))
+    return PhrasingResult(
+        question=question,
+        answer=answer,
+        retrieved=retrieved,
+        checks=score_question(gold, answer, retrieved, sources, top_k),
+        seconds=time.perf_counter() - t,
+    )
 
 
 def run_eval(
     assistant: Target, gold: GoldSet, *, gold_file: Path = GOLD_FILE, progress: bool = True
 ) -> EvalReport:
-    """Ask every gold question (with its history), retrieve for it, and score both."""
+    """Ask every gold question and each of its variants (with its history), retrieve for each, and score both."""
     from tqdm import tqdm
 
     settings = assistant.settings
@@ -159,24 +281,30 @@ def run_eval(
     index_seconds = time.perf_counter() - started
     sources = scorers.SourceFiles(settings.corpus_dir)
     results: list[QuestionResult] = []
-    for q in tqdm(gold.questions, desc="Evaluating", unit="q", file=sys.stderr, disable=not progress):
-        t = time.perf_counter()
-        answer = assistant.ask(q.question, q.history)
-        retrieved = scorers.ranked_sources(assistant.retrieve(q.question, q.history))
-        results.append(
-            QuestionResult(
-                id=q.id,
-                kind=q.kind,
-                question=q.question,
-                history=q.history,
-                answer=answer,
-                retrieved=retrieved,
-                expected_sources=q.sources,
-                checks=score_question(q, answer, retrieved, sources, settings.top_k),
-                seconds=time.perf_counter() - t,
+    total = sum(len(q.phrasings) for q in gold.questions)
+    with tqdm(total=total, desc="Evaluating", unit="q", file=sys.stderr, disable=not progress) as bar:
+        for q in gold.questions:
+            asked: list[PhrasingResult] = []
+            for text in q.phrasings:
+                asked.append(_ask(assistant, q, text, sources, settings.top_k))
+                bar.update()
+            original, *variants = asked
+            results.append(
+                QuestionResult(
+                    id=q.id,
+                    kind=q.kind,
+                    question=original.question,
+                    history=q.history,
+                    answer=original.answer,
+                    retrieved=original.retrieved,
+                    expected_sources=q.sources,
+                    checks=original.checks,
+                    seconds=original.seconds,
+                    variants=variants,
+                    gated=q.gated,
+                )
             )
-        )
-    by_kind, overall, passing = summarize(results)
+    original_rates = summarize([(r.kind, r) for r in results])
     return EvalReport(
         created=datetime.now().astimezone(),
         generator=assistant.generator.name,
@@ -186,7 +314,9 @@ def run_eval(
         index_seconds=index_seconds,
         seconds=time.perf_counter() - started,
         results=results,
-        by_kind=by_kind,
-        overall=overall,
-        pass_rate=passing,
+        by_kind=original_rates.by_kind,
+        overall=original_rates.overall,
+        pass_rate=original_rates.pass_rate,
+        false_refusal=original_rates.false_refusal,
+        worst=summarize([(r.kind, r.worst) for r in results]),
     )

@@ -1,0 +1,196 @@
+"""The learned answerer: a model picks the source sentences that answer and the span that answers first.
+
+No LLM; `ASSISTANT_GENERATOR=learned`. `prepare` turns a question and its passages into candidates with features
+(no model involved); `decide` applies the learned model (assistant/answer_model.json, written by `make train`):
+sentence probabilities, a calibrated refusal floor, the direct answer (a short span, verbatim, with its markers),
+then the claims that back it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+
+from .conversation import Query
+from .embeddings import Embedder
+from .extractive import NOT_FOUND, source_label
+from .features import SENTENCE_FEATURES, Candidate, VectorCache, candidates, embed, featurize
+from .models import Answer, Citation, Passage
+from .questions import Question
+from .ranker import MODEL_FILE, AnswerModel
+from .spans import SPAN_FEATURES, Span, normalize, span_features, spans
+from .terms import content_terms
+
+SPAN_POOL = 5  # the lead is looked for in the few best sentences only: further down they rarely answer
+SUPPORT_POOL = 12  # sentences counted when measuring how many sources repeat a span
+RIVAL_SHARE = 0.5  # a different number at least half as likely as the best one is shown beside it, not hidden
+DUPLICATE = 0.8  # cosine above which two sentences say the same thing (a repeat becomes a supporting citation)
+MAX_SUPPORT = 2  # supporting citations per claim: enough to show agreement without a quote pile
+
+
+@dataclass
+class Evidence:
+    """A question and its candidate sentences with their features: everything `decide` needs."""
+
+    question: Question
+    cands: list[Candidate]
+    X: np.ndarray
+    by_source: bool = False  # the question asks how the sources compare: each source's best sentence is shown
+    q_vec: np.ndarray | None = None  # the question's embedding, kept so features can be recomputed
+    spans: dict[int, list[Span]] = field(default_factory=dict)  # by candidate order, filled on demand
+
+
+@dataclass
+class _Claim:
+    lead: Candidate
+    support: list[Candidate] = field(default_factory=list)
+
+
+class LearnedGenerator:
+    """Scores each sentence of the retrieved passages with the learned model and keeps the strongest few."""
+
+    name = "learned"
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        model: AnswerModel | None = None,
+        max_sentences: int = 3,
+        cache_size: int = 50_000,
+    ) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.cache = VectorCache(embedder, cache_size)
+        self._model = model
+
+    @cached_property
+    def model(self) -> AnswerModel:
+        """The learned model (read from the package's model file on first use)."""
+        model = self._model or AnswerModel.load(MODEL_FILE)
+        model.sentence.check(SENTENCE_FEATURES, "sentence")
+        model.span.check(SPAN_FEATURES, "span")
+        return model
+
+    def answer(self, query: Query, passages: Sequence[Passage]) -> Answer:
+        """An answer built from verbatim sentences, or a 'not found' answer when the evidence is weak."""
+        return self.decide(self.prepare(query, passages))
+
+    def prepare(self, query: Query, passages: Sequence[Passage]) -> Evidence:
+        """Candidates and their features for a question; no model involved."""
+        question = Question.of(query.form)
+        if query.text != query.form:
+            # A follow-up without a name to put in: the previous question's words help find the passage, while
+            # the wording of the question asked now still says what kind of answer is wanted.
+            terms = tuple(dict.fromkeys([*question.terms, *content_terms(query.text)]))
+            question = replace(question, terms=terms)
+        cands = candidates(passages)
+        if not cands:
+            return Evidence(question, [], np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float32), query.by_source)
+        embed(cands, self.cache)
+        q_vec = np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
+        return Evidence(question, cands, featurize(question, q_vec, cands), query.by_source, q_vec)
+
+    def decide(self, ev: Evidence, model: AnswerModel | None = None) -> Answer:
+        """Apply the model: refuse below the calibrated floor, else a lead span and the claims that back it."""
+        model = model or self.model
+        ranked = self.rank(ev, model)
+        if not ranked or ranked[0].probability < model.refuse_below:
+            return Answer(text=NOT_FOUND, citations=[], found=False)
+        best, rival = self.lead_spans(ev, ranked, model)
+        first = [s.cand for s in (best, rival) if s is not None]
+        if ev.by_source:
+            # "Do the outlets disagree about X?": each source's best sentence that is a fair answer, side by side.
+            per_source: dict[str, Candidate] = {}
+            for cand in ranked:
+                if cand.probability >= model.refuse_below:
+                    per_source.setdefault(cand.passage.source_id, cand)
+            first = list(dict.fromkeys([*first, *per_source.values()]))
+        claims = self._select(ranked, model, first=first, limit=max(self.max_sentences, len(first)))
+        return self._compose(claims, best, rival)
+
+    def rank(self, ev: Evidence, model: AnswerModel) -> list[Candidate]:
+        """Candidates with their probability of answering, best first."""
+        for cand, p in zip(ev.cands, model.sentence.probability(ev.X), strict=True):
+            cand.probability = float(p)
+        return sorted(ev.cands, key=lambda c: (-c.probability, c.order))
+
+    def lead_spans(
+        self, ev: Evidence, ranked: list[Candidate], model: AnswerModel
+    ) -> tuple[Span | None, Span | None]:
+        """The best short answer span, and a rival number from another source when sources differ on it."""
+        pool = [c for c in ranked[:SPAN_POOL] if c.probability >= model.refuse_below] or ranked[:1]
+        for c in pool:
+            if c.order not in ev.spans:
+                ev.spans[c.order] = spans(c, ev.question)
+        found = [s for c in pool for s in ev.spans[c.order]]
+        if not found:
+            return None, None
+        for span, p in zip(found, model.span.probability(span_features(ev.question, found, ranked[:SUPPORT_POOL])),
+                           strict=True):
+            span.probability = float(p)
+        found.sort(key=lambda s: (-s.probability, s.cand.order, s.start))
+        best = found[0]
+        rival = None
+        if best.kind == "number":
+            key = normalize(best.text)
+            rival = next(
+                (s for s in found[1:] if s.kind == "number" and s.probability >= RIVAL_SHARE * best.probability
+                 and s.cand.passage.source_id != best.cand.passage.source_id
+                 and key not in normalize(s.text) and normalize(s.text) not in key
+                 and f" {key} " not in f" {normalize(s.cand.answer)} "),  # its sentence says the best one too
+                None,
+            )
+        return best, rival
+
+    def _select(
+        self, ranked: list[Candidate], model: AnswerModel, first: list[Candidate], limit: int
+    ) -> list[_Claim]:
+        """The sentences holding the lead first, then others likely to answer; a sentence repeating a chosen one
+        becomes a supporting citation if it comes from another source."""
+        claims: list[_Claim] = []
+        sources: set[str] = set()
+        order = list(dict.fromkeys([*first, *ranked]))
+        for cand in order:
+            if cand not in first and cand.probability < model.claim_floor:
+                break
+            twin = next((cl for cl in claims if float(cl.lead.vector @ cand.vector) >= DUPLICATE
+                         or cand.text in cl.lead.text or cl.lead.text in cand.text), None)
+            if twin is not None:
+                if cand.passage.source_id not in sources and len(twin.support) < MAX_SUPPORT:
+                    twin.support.append(cand)
+                    sources.add(cand.passage.source_id)
+            elif len(claims) < limit:
+                claims.append(_Claim(cand))
+                sources.add(cand.passage.source_id)
+        return claims
+
+    def _compose(self, claims: list[_Claim], best: Span | None, rival: Span | None) -> Answer:
+        citations: list[Citation] = []
+        lines: list[str] = []
+        for claim in claims:
+            markers = []
+            for cand in [claim.lead, *claim.support]:
+                citations.append(Citation(marker=len(citations) + 1, source_id=cand.passage.source_id,
+                                          title=cand.passage.title, outlet=cand.passage.outlet, quote=cand.text))
+                markers.append(f"[{len(citations)}]")
+            labels = list(dict.fromkeys(source_label(c.passage) for c in [claim.lead, *claim.support]))
+            lines.append(f"- {' and '.join(labels)}: {claim.lead.text} {''.join(markers)}")
+
+        def marks(span: Span) -> str:
+            key = " " + normalize(span.text) + " "
+            hits = [c.marker for c in citations if key in " " + normalize(c.quote) + " "]
+            own = next(c.marker for c in citations if c.quote == span.cand.text)
+            return "".join(f"[{m}]" for m in sorted({own, *hits}))
+
+        if best is None:
+            lead = None
+        elif rival is not None:
+            lead = f"Sources differ: {best.text} {marks(best)}; {rival.text} {marks(rival)}."
+        else:
+            lead = f"{best.text} {marks(best)}"
+        text = "\n".join([lead, *lines] if lead else lines)
+        return Answer(text=text, citations=citations, found=True, lead=lead)

@@ -1,0 +1,115 @@
+"""What a question asks for, read from its wording: the answer type, the subject, the act, the date it was asked.
+
+These are inputs to the learned answer model (assistant/features.py), not scores: the model weighs them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+from .terms import canonical, content_terms, question_subject, stopwords
+
+# Answer types a question can ask for; spans (assistant/spans.py) have matching kinds.
+ANSWER_TYPES = ("person", "number", "time", "place", "entity", "yesno", "other")
+
+_DATED = re.compile(r"^\s*\(Asked on (\d{4})-(\d{2})-(\d{2})\)\s*")
+_WHO_VERB = re.compile(
+    r"\bwho\s+(?!(?:was|is|were|are|did|does|do|has|have|had|will|would|could|can|should|else)\b)([a-z]+)\b",
+    re.IGNORECASE,
+)
+_YES_NO = re.compile(r"^\s*(was|were|is|are|did|does|do|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
+_NUMBER_Q = re.compile(
+    r"\bhow (many|much|old|long|big|large|far|tall|high|often)\b|\bwhat (percentage|percent|number|share|"
+    r"proportion|amount|price|age|score|rate|total)\b|\bby how\b",
+    re.IGNORECASE,
+)
+_TIME_Q = re.compile(r"\bwhen\b|\bwhat (time|day|date|year|month|week|decade)\b|\bwhich (day|year|month|date)\b",
+                     re.IGNORECASE)
+_PLACE_Q = re.compile(
+    r"\bwhere\b|\b(what|which) (city|country|state|nation|town|region|province|island|county|continent|place|"
+    r"location|capital|neighborhood|venue|stadium|airport|port)\b|\bin which\b",
+    re.IGNORECASE,
+)
+_PERSON_Q = re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|actor|actress|singer|author|"
+                       r"president|leader|senator|candidate|official|ceo|coach|celebrity|rapper|athlete)\b",
+                       re.IGNORECASE)
+_ENTITY_Q = re.compile(r"\b(which|what) [a-z]+\b|\bname (of|the)\b|\bcalled\b|\bnamed\b", re.IGNORECASE)
+_NAME_Q = re.compile(r"\bname[sd]?\b", re.IGNORECASE)
+
+
+def counted_noun(question: str) -> str | None:
+    """What "how many" counts: the head of the noun phrase after it ("how many American troops were" -> troops)."""
+    m = re.search(r"\bhow many ((?:[\w-]+\s*){1,4})", question, re.IGNORECASE)
+    if not m:
+        return None
+    phrase: list[str] = []
+    for word in m.group(1).split():
+        if word.lower() in stopwords():
+            break
+        phrase.append(word)
+    return canonical(phrase[-1]) if phrase else None
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question's wording, analysed once: every check here is a feature of the learned model."""
+
+    text: str
+    asked_on: date | None
+    answer_type: str
+    terms: tuple[str, ...]
+    subject: frozenset[str]
+    active: bool  # "Who did Iran blame?": the subject must be the one acting
+    act: str | None  # "Who succeeded X?": the act must be mentioned
+    counted: str | None  # "how many drones": the number must count drones
+    wants_name: bool  # "what is his name?": a full name must be given
+
+    @classmethod
+    def of(cls, question: str) -> Question:
+        """Analyse a question (RealTime QA's "(Asked on YYYY-MM-DD)" prefix gives the date it was asked)."""
+        asked_on = None
+        m = _DATED.match(question)
+        if m:
+            try:
+                asked_on = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                asked_on = None
+            question = question[m.end() :]
+        act = _WHO_VERB.search(question)
+        return cls(
+            text=question,
+            asked_on=asked_on,
+            answer_type=answer_type(question),
+            terms=tuple(content_terms(question)),
+            subject=frozenset(question_subject(question)),
+            active=bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE)),
+            act=canonical(act.group(1)) if act else None,
+            counted=counted_noun(question),
+            wants_name=bool(_NAME_Q.search(question)),
+        )
+
+    @cached_property
+    def known(self) -> frozenset[str]:
+        """Terms the question itself names: an answer must bring something beyond them."""
+        return frozenset(self.terms) | self.subject
+
+
+def answer_type(question: str) -> str:
+    """The kind of answer the wording asks for: one of ANSWER_TYPES."""
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _TIME_Q.search(question):
+        return "time"
+    if _PLACE_Q.search(question):
+        return "place"
+    if _PERSON_Q.search(question):
+        return "person"
+    if _YES_NO.match(question) and not re.search(r"\b(who|what|which|when|where|how)\b", question, re.IGNORECASE):
+        return "yesno"
+    if _ENTITY_Q.search(question) and not re.search(r"\bwhat (did|does|do|was|is|were|are|has|have)\b",
+                                                     question, re.IGNORECASE):
+        return "entity"
+    return "other"

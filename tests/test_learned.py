@@ -1,0 +1,75 @@
+"""The learned answerer: question analysis, spans, grounding of leads, and a model file that must match the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.conversation import Query
+from assistant.errors import ConfigurationError
+from assistant.generation import ground
+from assistant.learned import LearnedGenerator
+from assistant.models import Answer, Citation
+from assistant.questions import Question, answer_type
+from assistant.ranker import MODEL_FILE, AnswerModel
+from assistant.spans import spans
+
+from .fakes import FakeEmbedder
+from .test_extractive import GENERAL, IRAN
+
+
+def test_ground_never_leaves_a_refusal_with_citations_or_a_marker_without_one() -> None:
+    quote = "Iran on Sunday blamed the United States for the drone attack on the residence."
+    answer = Answer(
+        text="The United States [1][2]\n- x: " + quote + " [1][2]",
+        lead="The United States [1][2]",
+        citations=[Citation(marker=1, source_id="a", title="t", quote=quote),
+                   Citation(marker=2, source_id="a", title="t", quote="A sentence no article has.")],
+    )
+    grounded = ground(answer, [IRAN])
+    assert grounded.found and [c.marker for c in grounded.citations] == [1]
+    assert grounded.text == "The United States [1]\n- x: " + quote + " [1]"
+    assert grounded.lead == "The United States [1]"
+    only_fabricated = Answer(text="Nobody [1]", lead="Nobody [1]",
+                             citations=[Citation(marker=1, source_id="a", title="t", quote="Not there.")])
+    refused = ground(only_fabricated, [IRAN])
+    assert not refused.found and refused.citations == [] and refused.lead is None
+
+
+def test_answer_types_read_from_the_wording() -> None:
+    assert answer_type("How many drones were used?") == "number"
+    assert answer_type("When did the attack happen?") == "time"
+    assert answer_type("Where did the drones come from?") == "place"
+    assert answer_type("Who did Iran blame?") == "person"
+    assert answer_type("Was al-Kadhimi hurt?") == "yesno"
+    assert answer_type("Which airline operated the flight?") == "entity"
+    assert Question.of("(Asked on 2024-01-12) Which airline?").asked_on is not None
+
+
+def test_spans_find_names_numbers_and_dates() -> None:
+    gen = LearnedGenerator(FakeEmbedder())
+    ev = gen.prepare(Query.plain("How many drones were used?"), [IRAN, GENERAL])
+    texts = {s.text: s.kind for c in ev.cands for s in spans(c, ev.question)}
+    assert texts.get("Frank McKenzie") == "name" or texts.get("Gen. Frank McKenzie") == "name"
+    assert texts.get("Sunday") == "time" and texts.get("United States") == "name"
+
+
+def test_a_model_for_other_features_is_refused(tmp_path: Path) -> None:
+    model = AnswerModel.load(MODEL_FILE)
+    model.sentence.features = [*model.sentence.features[:-1], "renamed"]
+    with pytest.raises(ConfigurationError, match="retrain it with `make train`"):
+        _ = LearnedGenerator(FakeEmbedder(), model=model).model
+
+
+def test_a_missing_model_file_says_how_to_build_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="run `make train`"):
+        AnswerModel.load(tmp_path / "nothing.json")
+
+
+def test_the_learned_answer_leads_with_a_span_of_a_cited_sentence() -> None:
+    answer = LearnedGenerator(FakeEmbedder()).answer(Query.plain("Who did Iran blame for the drone attack?"),
+                                                     [GENERAL, IRAN])
+    assert answer.found and answer.lead is not None and answer.text.split("\n")[0] == answer.lead
+    span = answer.lead.split(" [")[0]
+    assert any(span in c.quote for c in answer.citations)

@@ -1,0 +1,264 @@
+"""Train the extractive answerer's model on RealTime QA weak labels; cross-validate it; write the model file.
+
+    python training/train.py --data PATH/realtimeqa_news        (or: make train RTQA=PATH)
+
+Labels come for free from the benchmark (never from evals/gold.yaml):
+- a candidate sentence of an evidence article that contains a gold answer string is a positive; other candidates
+  are negatives; sentences of other articles that contain the answer are left out (they may well answer too);
+- a span whose words match a gold answer (token F1 >= SPAN_POSITIVE_F1) is a positive span;
+- each question is also asked once more with its evidence articles (and every passage holding the answer) taken
+  out of what the answerer sees, and once over another question's passages (off topic): the answer is then not
+  there, so every candidate is a negative. These pools teach the model what a pool without an answer looks like;
+  the refusal floor is set on the questions whose answer is in reach.
+
+Cross-validation is by question (5 folds, by a hash of the id): each fold's model is trained on the other 4/5 and
+scores its own 1/5 end to end through `LearnedGenerator.decide`, the code that answers users.
+Outputs: assistant/answer_model.json (trained on every question) and training/cv_scores.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant import Assistant, Settings  # noqa: E402
+from assistant.conversation import Query  # noqa: E402
+from assistant.evaluation.rtqa import RTQAQuestion, bench_settings, load_questions, summarize_answers  # noqa: E402
+from assistant.evaluation.scorers import contains_answer  # noqa: E402
+from assistant.evaluation.short_answer import token_f1  # noqa: E402
+from assistant.features import SENTENCE_FEATURES, featurize  # noqa: E402
+from assistant.learned import SPAN_POOL, SUPPORT_POOL, Evidence, LearnedGenerator  # noqa: E402
+from assistant.models import Answer, Passage  # noqa: E402
+from assistant.ranker import MODEL_FILE, AnswerModel, LinearModel  # noqa: E402
+from assistant.spans import SPAN_FEATURES, span_features, spans  # noqa: E402
+
+FOLDS = 5
+SPAN_POSITIVE_F1 = 0.67  # a span sharing two thirds of its words with the gold answer is that answer
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)  # L2 strengths tried; the one with the best cross-validated result is kept
+UNANSWERABLE_DEPTH = 40  # passages fetched to have top_k left once the evidence is taken out
+FALSE_REFUSAL_BUDGET = 0.02  # the product's target: at most 2% of answerable questions refused
+MAX_MEDIAN_WORDS = 45  # the product's brevity target; further claims are shown only within it
+CLAIM_FLOORS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01)  # tried in turn; 1.01: no further claims
+
+
+@dataclass
+class Item:
+    """One training question: its evidence for the answerer, and the labels."""
+
+    question: RTQAQuestion
+    answerable: Evidence
+    unanswerable: Evidence
+    labels: np.ndarray  # per candidate of `answerable`: 1, 0, or -1 (left out)
+    offtopic: Evidence | None = None  # the question over another question's passages
+
+
+def fold_of(qid: str) -> int:
+    """The fold of a question: a stable hash of its id."""
+    return int(hashlib.sha256(qid.encode()).hexdigest(), 16) % FOLDS
+
+
+def sentence_labels(ev: Evidence, q: RTQAQuestion) -> np.ndarray:
+    """1 for an evidence-article candidate holding a gold answer, -1 for another article's, else 0."""
+    out = np.zeros(len(ev.cands), dtype=np.int8)
+    for i, c in enumerate(ev.cands):
+        if contains_answer(c.answer, q.answers):
+            out[i] = 1 if c.passage.source_id in q.evidence_docs else -1
+    return out
+
+
+def without_answer(passages: Sequence[Passage], q: RTQAQuestion, k: int) -> list[Passage]:
+    """The passages with every evidence article and every passage that holds a gold answer taken out."""
+    return [p for p in passages if p.source_id not in q.evidence_docs and not contains_answer(p.text, q.answers)][:k]
+
+
+def prepare(assistant: Assistant, gen: LearnedGenerator, questions: Sequence[RTQAQuestion]) -> list[Item]:
+    """Retrieve and featurize every question, with and without its answer in reach."""
+    from tqdm import tqdm
+
+    retriever = assistant.retriever()
+    k = assistant.settings.top_k
+    items = []
+    for q in tqdm(questions, desc="Preparing", unit="q", file=sys.stderr):
+        query = Query.plain(q.query)
+        deep = retriever.retrieve(q.query, UNANSWERABLE_DEPTH)
+        ev = gen.prepare(query, retriever.retrieve(q.query, k))
+        ev_none = gen.prepare(query, without_answer(deep, q, k))
+        items.append(Item(q, ev, ev_none, sentence_labels(ev, q)))
+    return items
+
+
+def _fit(X: np.ndarray, y: np.ndarray, names: Sequence[str], c: float) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=c, max_iter=2000)
+    lr.fit((X - mean) / scale, y)
+    return LinearModel(features=list(names), mean=mean.tolist(), scale=scale.tolist(),
+                       coef=lr.coef_[0].tolist(), intercept=float(lr.intercept_[0]))
+
+
+def fit_sentence(items: Sequence[Item], c: float) -> LinearModel:
+    """The sentence model on the labelled candidates of `items`, and every candidate of their answerless pools."""
+    blocks = [(it.answerable.X[it.labels >= 0], it.labels[it.labels >= 0]) for it in items]
+    for it in items:
+        for ev in (it.unanswerable, it.offtopic):
+            if ev is not None and len(ev.cands):
+                blocks.append((ev.X, np.zeros(len(ev.cands), dtype=np.int8)))
+    return _fit(np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]), SENTENCE_FEATURES, c)
+
+
+def add_offtopic(items: Sequence[Item]) -> None:
+    """Give each question the passages of the next question of its own fold, featurized for it (no new vectors)."""
+    for f in range(FOLDS):
+        fold = [it for it in items if fold_of(it.question.id) == f]
+        for it, other in zip(fold, fold[1:] + fold[:1], strict=True):
+            ev = other.answerable
+            if it.answerable.q_vec is None or not ev.cands or other is it:
+                continue
+            it.offtopic = Evidence(it.answerable.question, ev.cands,
+                                   featurize(it.answerable.question, it.answerable.q_vec, ev.cands),
+                                   q_vec=it.answerable.q_vec)
+
+
+def span_rows(it: Item, gen: LearnedGenerator, model: AnswerModel) -> tuple[np.ndarray, np.ndarray]:
+    """Span features and labels of one question, with sentences ranked by `model` as at answer time."""
+    ev = it.answerable
+    ranked = gen.rank(ev, model)
+    pool = ranked[:SPAN_POOL]
+    found = [s for c in pool for s in spans(c, ev.question)]
+    if not found:
+        return np.zeros((0, len(SPAN_FEATURES)), dtype=np.float32), np.zeros(0, dtype=np.int8)
+    X = span_features(ev.question, found, ranked[:SUPPORT_POOL])
+    y = np.array([token_f1(s.text, it.question.answers) >= SPAN_POSITIVE_F1 for s in found], dtype=np.int8)
+    return X, y
+
+
+def refusal_floor(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> float:
+    """The highest floor on the best sentence's probability that refuses at most FALSE_REFUSAL_BUDGET of the
+    questions whose answer the passages hold: refuse as much as possible without refusing what is answered."""
+    reach = sorted(float(gen.rank(it.answerable, model)[0].probability) for it in items
+                   if it.answerable.cands and (it.labels == 1).any())
+    if not reach:
+        return 0.0
+    return reach[int(FALSE_REFUSAL_BUDGET * len(reach))]
+
+
+def claim_floor(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> float:
+    """The probability further claims need: the best accuracy whose median answer stays within MAX_MEDIAN_WORDS."""
+    best, best_acc = CLAIM_FLOORS[-1], -1.0
+    for floor in CLAIM_FLOORS:
+        trial = model.model_copy(update={"claim_floor": floor})
+        s = summarize_answers([it.question for it in items], [gen.decide(it.answerable, trial) for it in items])
+        if s.median_words <= MAX_MEDIAN_WORDS and s.accuracy > best_acc:
+            best, best_acc = floor, s.accuracy
+    return best
+
+
+def train(items: Sequence[Item], gen: LearnedGenerator, c: float) -> AnswerModel:
+    """Sentence model, then span model on its rankings, then the refusal floor."""
+    sentence = fit_sentence(items, c)
+    placeholder = LinearModel(features=list(SPAN_FEATURES), mean=[0.0] * len(SPAN_FEATURES),
+                              scale=[1.0] * len(SPAN_FEATURES), coef=[0.0] * len(SPAN_FEATURES), intercept=0.0)
+    model = AnswerModel(sentence=sentence, span=placeholder, refuse_below=0.0, claim_floor=CLAIM_FLOORS[-1])
+    rows = [span_rows(it, gen, model) for it in items]
+    X = np.concatenate([r[0] for r in rows])
+    y = np.concatenate([r[1] for r in rows])
+    model.span = _fit(X, y, SPAN_FEATURES, c) if y.any() else placeholder
+    model.refuse_below = refusal_floor(items, gen, model)
+    model.claim_floor = claim_floor(items, gen, model)
+    return model
+
+
+def score(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> dict[str, float]:
+    """End-to-end short-answer metrics of `model` on `items`, plus sentence ranking and refusal rates."""
+    answers: list[Answer] = [gen.decide(it.answerable, model) for it in items]
+    summary = summarize_answers([it.question for it in items], answers).model_dump()
+    top1 = [bool(it.labels[gen.rank(it.answerable, model)[0].order] == 1) if it.answerable.cands else False
+            for it in items]
+    refused = [not gen.decide(it.unanswerable, model).found for it in items]
+    offtopic = [not gen.decide(it.offtopic, model).found for it in items if it.offtopic is not None]
+    return {**{k: v for k, v in summary.items() if isinstance(v, int | float)},
+            "sentence_top1": float(np.mean(top1)), "refuses_when_answer_taken_out": float(np.mean(refused)),
+            "refuses_off_topic": float(np.mean(offtopic))}
+
+
+def cross_validate(items: Sequence[Item], gen: LearnedGenerator, c: float) -> dict[str, float]:
+    """Mean of the per-fold scores, each fold scored by a model trained on the other folds."""
+    per_fold = []
+    for f in range(FOLDS):
+        train_items = [it for it in items if fold_of(it.question.id) != f]
+        test_items = [it for it in items if fold_of(it.question.id) == f]
+        model = train(train_items, gen, c)
+        per_fold.append((len(test_items), score(test_items, gen, model)))
+    n = sum(w for w, _ in per_fold)
+    keys = per_fold[0][1].keys()
+    return {k: sum(w * s[k] for w, s in per_fold) / n for k in keys}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Prepare, cross-validate over the L2 grid, train on everything, write the model and the scores."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, type=Path, help="the realtimeqa_news folder (kept outside the repo)")
+    p.add_argument("--cache", type=Path, default=ROOT / ".newsdesk" / "training" / "items.pkl",
+                   help="prepared questions are kept here between runs (derived from the data: never commit)")
+    p.add_argument("--fresh", action="store_true", help="prepare the questions again even if cached")
+    p.add_argument("--refeaturize", action="store_true",
+                   help="recompute features of the cached questions (after a feature change; no re-embedding)")
+    p.add_argument("--out", type=Path, default=MODEL_FILE)
+    p.add_argument("--scores", type=Path, default=ROOT / "training" / "cv_scores.json")
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    questions = load_questions(args.data / "questions_dev.jsonl")
+    assistant = Assistant(bench_settings(Settings(), args.data))
+    gen = LearnedGenerator(assistant.embedder)
+    if args.cache.exists() and not args.fresh:
+        items = pickle.loads(args.cache.read_bytes())
+        if args.refeaturize:
+            for it in items:
+                for ev in (it.answerable, it.unanswerable):
+                    if ev is not None and ev.cands and ev.q_vec is not None:
+                        ev.X = featurize(ev.question, ev.q_vec, ev.cands)
+                        ev.spans.clear()
+    else:
+        items = prepare(assistant, gen, questions)
+        args.cache.parent.mkdir(parents=True, exist_ok=True)
+        args.cache.write_bytes(pickle.dumps(items))
+    add_offtopic(items)
+    grid = {c: cross_validate(items, gen, c) for c in C_GRID}
+    for c, s in grid.items():
+        print(f"C={c:<5} " + "  ".join(f"{k}={v:.3f}" for k, v in s.items()), file=sys.stderr)
+    best_c = max(grid, key=lambda c: (grid[c]["lead_f1"] + grid[c]["accuracy"], -c))
+    model = train(items, gen, best_c)
+    cv = grid[best_c]
+    model.trained_on = f"RealTime QA dev, {len(items)} questions (weak labels); C={best_c}"
+    model.notes = {f"cv_{k}": round(v, 4) for k, v in cv.items()}
+    args.out.write_text(model.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    args.scores.write_text(json.dumps({
+        "questions": len(items), "folds": FOLDS, "chosen_C": best_c,
+        "cross_validated": {str(c): {k: round(v, 4) for k, v in s.items()} for c, s in grid.items()},
+        "sentence_weights": {k: round(v, 3) for k, v in model.sentence.weights().items()},
+        "span_weights": {k: round(v, 3) for k, v in model.span.weights().items() if abs(v) > 1e-6},
+        "refuse_below": round(model.refuse_below, 4),
+        "claim_floor": model.claim_floor,
+    }, indent=1) + "\n", encoding="utf-8")
+    print(f"chosen C={best_c}; cross-validated: " + ", ".join(f"{k} {v:.3f}" for k, v in cv.items()))
+    print(f"wrote {args.out} and {args.scores} in {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
