@@ -1,11 +1,12 @@
-"""Build and answer timings for the default stack on the seed corpus: prints numbers, asserts nothing.
+"""Build and answer timings on the seed corpus, each answerer side by side: prints numbers, writes JSON.
 
-Usage: .venv/bin/python bench/latency.py [--runs 20]
+Usage: .venv/bin/python bench/latency.py [--runs 20] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from assistant import Assistant, Settings
 from assistant.evaluation.gold import load_gold
+from assistant.generation import GENERATORS
 
 QUESTIONS = [
     "Who did Iran blame?", "Was al-Kadhimi hurt?", "How many drones were used?", "What did Biden say?",
@@ -23,7 +25,9 @@ QUESTIONS = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
+    results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "data")
         started = time.perf_counter()
@@ -34,26 +38,35 @@ def main() -> None:
         started = time.perf_counter()
         assistant.ask(QUESTIONS[0])
         first_ask = time.perf_counter() - started
-        for q in QUESTIONS:  # warm-up: every question once
-            assistant.ask(q)
-        times = []
-        for i in range(args.runs):
-            started = time.perf_counter()
-            assistant.ask(QUESTIONS[i % len(QUESTIONS)])
-            times.append(time.perf_counter() - started)
-        fresh = []  # questions never asked before: their sentences are not yet embedded
-        for q in load_gold().questions:
-            started = time.perf_counter()
-            assistant.ask(q.question, q.history)
-            fresh.append(time.perf_counter() - started)
+        for generator in GENERATORS:  # the same index and model, one answerer after the other
+            bot = Assistant(settings.model_copy(update={"generator": generator}), embedder=assistant.embedder)
+            for q in QUESTIONS:  # warm-up: every question once
+                bot.ask(q)
+            times = []
+            for i in range(args.runs):
+                started = time.perf_counter()
+                bot.ask(QUESTIONS[i % len(QUESTIONS)])
+                times.append(time.perf_counter() - started)
+            fresh = []  # questions never asked before: their sentences are not yet embedded
+            for q in load_gold().questions:
+                started = time.perf_counter()
+                bot.ask(q.question, q.history)
+                fresh.append(time.perf_counter() - started)
+            results[f"{generator}_warm_p50_ms"] = statistics.median(times) * 1000
+            results[f"{generator}_warm_p90_ms"] = sorted(times)[int(0.9 * len(times)) - 1] * 1000
+            results[f"{generator}_fresh_median_ms"] = statistics.median(fresh) * 1000
+            results[f"{generator}_fresh_max_ms"] = max(fresh) * 1000
     print(f"first build (model load + {len(first.added)} docs, {first.chunks} chunks): {cold_build:.2f} s "
           f"(of which build {first.seconds:.2f} s)")
     print(f"no-op re-index: {noop.seconds:.3f} s ({noop.seconds / first.seconds:.3f} x the first build)")
     print(f"first ask (loads BM25 + retriever): {first_ask:.3f} s")
-    print(f"warm ask over {args.runs} runs: median {statistics.median(times) * 1000:.0f} ms, "
-          f"p90 {sorted(times)[int(0.9 * len(times)) - 1] * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
-    print(f"first-time questions ({len(fresh)} gold questions, each once): median "
-          f"{statistics.median(fresh) * 1000:.0f} ms, max {max(fresh) * 1000:.0f} ms")
+    for generator in GENERATORS:
+        print(f"{generator}: warm ask over {args.runs} runs: median {results[f'{generator}_warm_p50_ms']:.0f} ms, "
+              f"p90 {results[f'{generator}_warm_p90_ms']:.0f} ms; first-time gold questions: median "
+              f"{results[f'{generator}_fresh_median_ms']:.0f} ms, max {results[f'{generator}_fresh_max_ms']:.0f} ms")
+    results.update(cold_build_s=cold_build, noop_reindex_s=noop.seconds, first_ask_s=first_ask)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
