@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,9 +23,14 @@ from .features import clauses as _clauses
 from .models import Answer, Citation, Passage
 from .questions import counted_noun
 from .sentences import split_sentences
+from .spans import normalize
 from .terms import canonical, content_terms, is_agent, question_subject, term_set
 
+if TYPE_CHECKING:
+    from .learned import LearnedGenerator
+
 NOT_FOUND = "The articles don't say."
+LEAD_FLOOR = 0.5  # a direct answer is stated first only when the span model finds it more likely right than wrong
 Vector = np.ndarray
 
 _WHO_VERB = re.compile(
@@ -142,6 +148,13 @@ def source_label(passage: Passage, words: int = 7) -> str:
     return f'"{short}"'
 
 
+def lead_model(embedder: Embedder, cache: VectorCache) -> LearnedGenerator:
+    """The learned span model, to pick the direct answer among the sentences this answerer chose."""
+    from .learned import LearnedGenerator
+
+    return LearnedGenerator(embedder, cache=cache)
+
+
 class ExtractiveGenerator:
     """Scores each sentence of the retrieved passages against the question with hand-set weights."""
 
@@ -158,12 +171,14 @@ class ExtractiveGenerator:
         duplicate: float = 0.8,
         pair_weight: float = 0.9,
         polar_floor: float = 0.5,
+        leads: bool = True,
     ) -> None:
         self.embedder = embedder
         self.max_sentences, self.min_score = max_sentences, min_score
         self.relative, self.source_floor, self.duplicate = relative, source_floor, duplicate
         self.pair_weight, self.polar_floor = pair_weight, polar_floor
         self._cache = VectorCache(embedder)
+        self.leads = lead_model(embedder, self._cache) if leads else None
 
     def answer(self, q: Query, passages: Sequence[Passage]) -> Answer:
         """An answer built from verbatim sentences, or a 'not found' answer when the evidence is weak."""
@@ -178,7 +193,25 @@ class ExtractiveGenerator:
         polar = bool(_YES_NO.match(query)) and bool(question_subject(query))
         # "Do the outlets disagree about X?" asks for exactly that: each source's fair answer, side by side.
         per_source = polar or q.by_source
-        return self._compose(self._select(ranked, self.polar_floor if per_source else self.source_floor))
+        answer = self._compose(self._select(ranked, self.polar_floor if per_source else self.source_floor))
+        return self._with_lead(answer, q, passages)
+
+    def _with_lead(self, answer: Answer, q: Query, passages: Sequence[Passage]) -> Answer:
+        """The answer with a direct short answer first (the learned span model's pick among the quoted sentences),
+        carrying the markers of every citation whose quote holds it."""
+        if self.leads is None:
+            return answer
+        span = self.leads.lead_for(q, passages, [c.quote for c in answer.citations])
+        if span is None or span.probability < LEAD_FLOOR:
+            return answer
+        key = f" {normalize(span.text)} "
+        markers = "".join(f"[{c.marker}]" for c in answer.citations if key in f" {normalize(c.quote)} ")
+        if not markers:
+            return answer
+        lead = f"{span.text} {markers}"
+        lines = answer.text.split("\n")
+        body = lines if lines[0].startswith("- ") else [f"- {line}" for line in lines]
+        return answer.model_copy(update={"text": "\n".join([lead, *body]), "lead": lead})
 
     def rank(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
         """Every distinct sentence and sentence pair of the passages, scored against the question, best first."""

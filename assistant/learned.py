@@ -29,6 +29,8 @@ SUPPORT_POOL = 12  # sentences counted when measuring how many sources repeat a 
 RIVAL_SHARE = 0.5  # a different number at least half as likely as the best one is shown beside it, not hidden
 DUPLICATE = 0.8  # cosine above which two sentences say the same thing (a repeat becomes a supporting citation)
 MAX_SUPPORT = 2  # supporting citations per claim: enough to show agreement without a quote pile
+# Answer types with a crisp short answer; a yes/no or "what did X say" question has none a span could give.
+LEAD_TYPES = frozenset({"person", "number", "time", "place", "entity"})
 
 
 @dataclass
@@ -61,10 +63,11 @@ class LearnedGenerator:
         model: AnswerModel | None = None,
         max_sentences: int = 3,
         cache_size: int = 50_000,
+        cache: VectorCache | None = None,
     ) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
-        self.cache = VectorCache(embedder, cache_size)
+        self.cache = cache or VectorCache(embedder, cache_size)
         self._model = model
 
     @cached_property
@@ -118,11 +121,24 @@ class LearnedGenerator:
             cand.probability = float(p)
         return sorted(ev.cands, key=lambda c: (-c.probability, c.order))
 
+    def lead_for(self, query: Query, passages: Sequence[Passage], quotes: Sequence[str]) -> Span | None:
+        """The best short answer span inside the given quotes (sentences another answerer chose), for questions
+        that ask for a name, number, date, place or entity; None for the others."""
+        ev = self.prepare(query, passages)
+        if ev.question.answer_type not in LEAD_TYPES or not ev.cands:
+            return None
+        ranked = self.rank(ev, self.model)
+        chosen = set(quotes)
+        pool = [c for c in ranked if c.text in chosen][:SPAN_POOL]
+        best, _ = self.lead_spans(ev, ranked, self.model, pool=pool) if pool else (None, None)
+        return best if best is not None and best.kind != "clause" else None
+
     def lead_spans(
-        self, ev: Evidence, ranked: list[Candidate], model: AnswerModel
+        self, ev: Evidence, ranked: list[Candidate], model: AnswerModel, pool: list[Candidate] | None = None
     ) -> tuple[Span | None, Span | None]:
         """The best short answer span, and a rival number from another source when sources differ on it."""
-        pool = [c for c in ranked[:SPAN_POOL] if c.probability >= model.refuse_below] or ranked[:1]
+        if pool is None:
+            pool = [c for c in ranked[:SPAN_POOL] if c.probability >= model.refuse_below] or ranked[:1]
         for c in pool:
             if c.order not in ev.spans:
                 ev.spans[c.order] = spans(c, ev.question)

@@ -96,14 +96,24 @@ def test_a_question_naming_someone_is_not_glued_to_the_previous_one(real_assista
     assert answer.found and "terrorist" in answer.text
 
 
-def test_how_many_drones_leads_with_the_number(real_assistant: Assistant) -> None:
-    learned = Assistant(real_assistant.settings.model_copy(update={"generator": "learned"}),
-                        embedder=real_assistant.embedder)
-    answer = learned.ask("How many drones were used?")
+@pytest.mark.parametrize("generator", ["extractive", "learned"])
+def test_how_many_drones_leads_with_the_number(real_assistant: Assistant, generator: str) -> None:
+    bot = Assistant(real_assistant.settings.model_copy(update={"generator": generator}),
+                    embedder=real_assistant.embedder)
+    answer = bot.ask("How many drones were used?")
     assert answer.found and answer.lead is not None
     assert answer.text.split("\n")[0] == answer.lead
     assert re.search(r"\bthree\b|\b3\b", answer.lead, re.IGNORECASE), answer.lead
     assert len(re.sub(r"\[\d+\]", "", answer.lead).split()) <= 12
+    # every marker of the lead names a citation whose quote holds the lead's words
+    span = re.sub(r"\s*\[\d+\]", "", answer.lead).lower()
+    for m in re.findall(r"\[(\d+)\]", answer.lead):
+        assert span in answer.citations[int(m) - 1].quote.lower()
+
+
+def test_no_lead_is_guessed_for_a_yes_no_question(real_assistant: Assistant) -> None:
+    answer = real_assistant.ask("Was al-Kadhimi hurt?")
+    assert answer.found and answer.lead is None and answer.text.startswith("- ")
 
 
 def test_questions_about_the_outlets_are_answered(real_assistant: Assistant) -> None:
