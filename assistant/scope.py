@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from .conversation import Query
 from .terms import content_terms
@@ -31,7 +32,12 @@ _SAYS = re.compile(
 )
 
 
-_META = set(content_terms("differ disagree agree conflict vary account version report reports outlet source article"))
+@lru_cache(maxsize=1)
+def _meta() -> frozenset[str]:
+    """Terms of wording about the sources themselves (computed on first use: stop words load with llama-index)."""
+    return frozenset(content_terms("differ disagree agree conflict vary account version report reports outlet source "
+                                   "article"))
+
 
 
 def aliases(outlet: str) -> list[str]:
@@ -68,6 +74,6 @@ def scope(query: Query, outlets: Iterable[str]) -> Query:
         return query
     form = _strip(query.form, named) or query.form
     text = form if query.text == query.form else _strip(query.text, named) or query.text
-    if not set(content_terms(form)) - _META:  # "How does Sputnik's account differ?": nothing left to ask about
+    if not set(content_terms(form)) - _meta():  # "How does Sputnik's account differ?": nothing left to ask about
         form, text = query.form, query.text
     return query.model_copy(update={"form": form, "text": text, "outlets": named, "by_source": compare})
