@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from .scope import scope
 from .settings import Settings
 from .store import ChromaStore
 
+_PASTED_MARKERS = re.compile(r"\[\d+\]")
 OUTLET_DEPTH = 5  # times top_k fetched when the question names an outlet, so its articles fill the top_k
 
 
@@ -132,7 +134,16 @@ class Assistant:
     def _validate(
         self, question: str, history: Sequence[dict[str, Any] | Message] | None
     ) -> tuple[str, list[Message]]:
-        if not isinstance(question, str) or not question.strip():
+        if question is None:
+            raise InvalidQuestionError('No question was given (None): pass a string such as "Who did Iran blame?".')
+        if not isinstance(question, str):
+            kind = type(question).__name__
+            raise InvalidQuestionError(
+                f'The question must be text, not {kind}: pass a string such as "Who did Iran blame?".'
+            )
+        # "[1] [2]" copied along with a previous answer are markers, not words of the question.
+        question = _PASTED_MARKERS.sub(" ", question)
+        if not question.strip():
             raise InvalidQuestionError("The question is empty: type a question about the articles.")
         limit = self.settings.max_question_chars
         if len(question) > limit:
@@ -145,4 +156,10 @@ class Assistant:
             raise InvalidQuestionError(
                 'history must be a list of {"role": "user" or "assistant", "content": "..."} messages.'
             ) from exc
+        size = sum(len(m.content) for m in turns)
+        if size > self.settings.max_history_chars:
+            raise InvalidQuestionError(
+                f"The conversation history is {size:,} characters; the limit is {self.settings.max_history_chars:,}. "
+                "Start a new conversation, or send only the last few turns."
+            )
         return question.strip(), turns

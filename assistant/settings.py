@@ -28,5 +28,6 @@ class Settings(BaseSettings):
     min_score: float = Field(default=0.45, description="Below this evidence score the default answerer refuses.")
     max_sentences: int = Field(default=3, ge=1, le=8, description="Most sentences an extractive answer keeps.")
     max_question_chars: int = Field(default=2000, ge=1)
+    max_history_chars: int = Field(default=100_000, ge=0, description="Most characters of chat history accepted.")
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=7860, ge=1, le=65535)

@@ -31,6 +31,26 @@ def test_empty_question(fake_assistant: Assistant, question: str) -> None:
         fake_assistant.ask(question)
 
 
+@pytest.mark.parametrize(("question", "said"), [(None, r"No question was given \(None\)"),
+                                              (3, "must be text, not int"), (["Who?"], "must be text, not list"),
+                                              ({"q": "Who?"}, "must be text, not dict")])
+def test_a_question_that_is_not_text_says_what_it_was(fake_assistant: Assistant, question: object, said: str) -> None:
+    with pytest.raises(InvalidQuestionError, match=said):
+        fake_assistant.ask(question)  # type: ignore[arg-type]
+
+
+def test_markers_pasted_with_a_question_are_not_part_of_it(fake_assistant: Assistant) -> None:
+    assert fake_assistant.resolve("Who did Iran blame? [1] [2]").text == "Who did Iran blame?"
+    with pytest.raises(InvalidQuestionError, match="The question is empty"):
+        fake_assistant.ask("[1] [2]")
+
+
+def test_an_oversized_history_is_refused_with_what_to_do(fake_assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "Who did Iran blame?"}, {"role": "assistant", "content": "x" * 200_000}]
+    with pytest.raises(InvalidQuestionError, match=r"history is 200,019 characters; the limit is 100,000\. Start"):
+        fake_assistant.ask("What is his name?", history)
+
+
 def test_too_long_question(fake_assistant: Assistant) -> None:
     with pytest.raises(InvalidQuestionError, match="2,001 characters long; the limit is 2,000. Shorten it."):
         fake_assistant.ask("x" * 2001)
