@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 EXAMPLES = ("Who did Iran blame?", "How many drones were used?", "Was al-Kadhimi hurt?")
 SEARCHING = "_Searching the articles…_"
 STREAM_STEPS = 30  # an answer streams in at most this many pieces
+MAX_UPLOAD_BYTES = 1024  # the app takes no uploads; gradio serves an upload route anyway, so it is capped
 MAX_TURNS = 10  # turns sent as history; follow-ups only look back one question anyway
 
 
@@ -83,7 +84,8 @@ def report_markdown(report: IndexReport) -> str:
         f"Re-indexed in {report.seconds:.1f}s: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped."
     )
-    skipped = "".join(f"\n- skipped `{s.path}`: {escape_md(s.reason)}" for s in report.skipped)
+    # A file name is shown as text: inside a code span a backtick in the name would end the span.
+    skipped = "".join(f"\n- skipped {escape_md(s.path)}: {escape_md(s.reason)}" for s in report.skipped)
     return text + skipped
 
 
@@ -153,7 +155,7 @@ class ChatHandlers:
         chat = list(chat or [])
         turn = len(turns)  # chat holds one user and one assistant message per turn
         if question.strip():  # show the question at once; the answer follows
-            yield [*chat, _msg("user", question), _msg("assistant", SEARCHING)], gr.skip(), turns, "", ""
+            yield [*chat, _msg("user", escape_md(question)), _msg("assistant", SEARCHING)], gr.skip(), turns, "", ""
         try:
             answer = self.backend.ask(question, history_of(turns))
         except InvalidQuestionError as exc:  # give the text back so it can be fixed
@@ -165,7 +167,7 @@ class ChatHandlers:
             else:  # never a stack trace in the page
                 log.exception("answering %r failed", question)
                 text = "⚠️ Something went wrong while answering; the details are in the server log."
-            failed = [*chat, _msg("user", question), _msg("assistant", text)]
+            failed = [*chat, _msg("user", escape_md(question)), _msg("assistant", text)]
             yield failed, NO_SOURCES, [*turns, Turn(question=question)], "", ""
             return
         turns = [*turns, Turn(question=question.strip(), answer=answer)]
@@ -174,7 +176,7 @@ class ChatHandlers:
         step = max(1, -(-len(words) // STREAM_STEPS))  # long answers arrive in bigger pieces, never slower
         for end in range(step, len(words) + step, step):
             shown = "".join(words[:end])
-            yield [*chat, _msg("user", question), _msg("assistant", shown)], panel, turns, "", ""
+            yield [*chat, _msg("user", escape_md(question)), _msg("assistant", shown)], panel, turns, "", ""
             if self.stream_delay:
                 time.sleep(self.stream_delay)
 
@@ -279,4 +281,4 @@ def launch(backend: Backend, *, host: str, port: int, share: bool = False) -> No
     demo = build_ui(backend)
     demo.queue(default_concurrency_limit=4)  # several visitors at once; Assistant.ask is thread-safe
     demo.launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS,
-                footer_links=["api", "settings"], show_error=False)
+                footer_links=["api", "settings"], show_error=False, max_file_size=MAX_UPLOAD_BYTES)

@@ -116,6 +116,15 @@ def test_follow_up_uses_its_own_session_history(app_url: str) -> None:
     assert not results["b"].found and results["b"].text == "The articles don't say."
 
 
+def test_the_upload_route_is_capped(app_url: str) -> None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{app_url.rstrip('/')}/config", timeout=10) as response:  # noqa: S310 (loopback)
+        config = json.load(response)
+    assert config["max_file_size"] == 1024
+
+
 def test_errors_come_back_as_messages(app_url: str) -> None:
     with pytest.raises(AppError, match=r"^The question is empty: type a question about the articles\.$"):
         Client(app_url, verbose=False).predict("   ", api_name="/ask")

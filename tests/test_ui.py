@@ -292,7 +292,7 @@ def test_reindex_reports_progress_and_what_changed(ui: ChatHandlers, backend: Fa
     assert seen == [((1, 2), "Embedding blame"), ((2, 2), "Embedding drones")]
     assert status == "**2** articles · **7** chunks indexed · answerer: **fake**"
     assert report == (
-        "Re-indexed in 0.0s: 1 added, 0 updated, 0 removed, 1 unchanged, 1 skipped.\n- skipped `x.md`: empty file"
+        "Re-indexed in 0.0s: 1 added, 0 updated, 0 removed, 1 unchanged, 1 skipped.\n- skipped x.md: empty file"
     )
 
 
@@ -326,3 +326,10 @@ def test_real_chain_answers_render_with_their_quotes_highlighted(tmp_path: Path,
         marked = card.split("<mark>")[1].split("</mark>")[0]
         assert " ".join(html.unescape(marked).split()) == " ".join(c.quote.split())
         assert f"(#nd-src-0-{c.marker})" in chat[-1]["content"]
+
+
+def test_the_question_is_shown_as_text_not_markdown(ui: ChatHandlers) -> None:
+    """A question with Markdown image syntax must not make the browser fetch anything."""
+    chat = run(ui, "![x](http://127.0.0.1:9/t.png) Who did Iran blame?")[0][0]
+    shown = chat[0]["content"]
+    assert chat[0]["role"] == "user" and "![x](" not in shown and "\\!\\[x\\]" in shown
