@@ -83,11 +83,15 @@ def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
         history += [Message(role="user", content=question), Message(role="assistant", content=answer.text)]
 
 
+UNEXPECTED_EXIT = 70  # EX_SOFTWARE (sysexits.h): an internal error, not something the user did
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for the `assistant` command."""
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     parser.add_argument("--corpus", help="folder of .txt/.md articles (default: settings)")
     parser.add_argument("--data", help="index folder (default: settings)")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("index", help="build or update the index from the corpus folder")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh collection")
@@ -112,6 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc}. Rerun with --debug for the traceback, and please "
+              "report it.", file=sys.stderr)
+        return UNEXPECTED_EXIT
 
 
 if __name__ == "__main__":

@@ -43,3 +43,21 @@ def test_report_lists_skipped_files() -> None:
         "Indexed in 1.2s: 1 added, 0 updated, 0 removed, 0 unchanged, 1 skipped; 3 chunks.\n"
         "  skipped b.txt: empty file"
     )
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.cli as cli
+
+    def broken(self: object, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(cli.Assistant, "index", broken)
+    argv = ["--corpus", str(tmp_path), "--data", str(tmp_path / "d"), "index"]
+    assert main(argv) == cli.UNEXPECTED_EXIT
+    err = capsys.readouterr().err
+    assert err == ("error: unexpected RuntimeError: disk on fire. Rerun with --debug for the traceback, and please "
+                   "report it.\n")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        main(["--debug", *argv])
