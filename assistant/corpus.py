@@ -142,11 +142,14 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
             if doc is None:
                 reason = "no article text left after removing boilerplate"
         if reason is None and doc is not None:
-            body_hash = hashlib.sha256(doc.text.encode()).hexdigest()
-            if body_hash in seen:
-                reason = f"duplicate of {seen[body_hash]}"
+            # Same cleaned body, or same file content: a copy of an article whose metadata comes from
+            # sources.yaml is parsed differently (its first line becomes its title) but is the same article.
+            hashes = [hashlib.sha256(x.encode()).hexdigest() for x in (doc.text, " ".join(raw.split()))]
+            original = next((seen[h] for h in hashes if h in seen), None)
+            if original is not None:
+                reason = f"duplicate of {original}"
             else:
-                seen[body_hash] = path.name
+                seen.update(dict.fromkeys(hashes, path.name))
                 ids[path.stem] = path.name
                 docs.append(doc)
         if reason is not None:

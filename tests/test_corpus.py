@@ -50,3 +50,11 @@ def test_index_reports_skips_and_keeps_good_files(tmp_path: Path, corpus_dir: Pa
     assert {s.path for s in report.skipped} == {"004_1513c531622ec9e9.txt", "junk.txt"}
     assert report.removed == [] and report.added == []
     assert assistant.status().documents == 5
+
+
+def test_a_copy_of_an_article_with_sources_yaml_metadata_is_a_duplicate(corpus_dir: Path) -> None:
+    original = corpus_dir / "000_e51b5d969b07c07d.txt"
+    (corpus_dir / "dup_copy.txt").write_bytes(original.read_bytes())
+    docs, skipped = read_corpus(corpus_dir)
+    assert [d.source_id for d in docs if d.source_id == "dup_copy"] == []
+    assert any(s.path == "dup_copy.txt" and s.reason == f"duplicate of {original.name}" for s in skipped)
