@@ -47,17 +47,44 @@ def load_manifest(corpus_dir: Path) -> dict[str, SourceMeta]:
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """The article files of a corpus folder, sorted; raises when there are none."""
+    return _scan(corpus_dir)[0]
+
+
+def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
+    """The readable article files of a corpus folder, sorted, and the entries with an article's name that are not
+    (folders, dangling or looping symlinks, symlinks leading out of the folder), each with the reason."""
     if not corpus_dir.is_dir():
         raise CorpusError(
             f"Corpus folder {corpus_dir} does not exist: create it, add .txt or .md articles, "
             "then run `assistant index`."
         )
-    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    root = corpus_dir.resolve()
+    files: list[Path] = []
+    skipped: list[Skipped] = []
+    for path in sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in SUFFIXES):
+        reason = None
+        if path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):  # missing target, or a loop
+                target = None
+            if target is None:
+                reason = "a symlink that leads nowhere (missing target or a loop): fix or remove it"
+            elif not target.is_relative_to(root):
+                reason = "a symlink to a file outside the corpus folder: copy the article into the folder instead"
+        if reason is None and path.is_dir():
+            reason = "a folder, not an article file: articles must be files directly in the corpus folder"
+        elif reason is None and not path.is_file():
+            reason = "not a regular file"
+        if reason is None:
+            files.append(path)
+        else:
+            skipped.append(Skipped(path=path.name, reason=reason))
     if not files:
         raise CorpusError(
             f"Corpus folder {corpus_dir} has no .txt or .md articles: add some, then run `assistant index`."
         )
-    return files
+    return files, skipped
 
 
 def _split_header(lines: list[str]) -> tuple[SourceMeta, list[str]]:
@@ -116,10 +143,9 @@ def parse_article(raw: str, source_id: str, meta: SourceMeta | None = None) -> D
 
 def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
     """Every usable article of the folder, plus the files skipped with the reason."""
-    files = corpus_files(corpus_dir)
+    files, skipped = _scan(corpus_dir)
     manifest = load_manifest(corpus_dir)
     docs: list[Document] = []
-    skipped: list[Skipped] = []
     seen: dict[str, str] = {}
     ids: dict[str, str] = {}
     for path in files:

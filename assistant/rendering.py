@@ -18,6 +18,18 @@ _MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """Modification time and size of a corpus entry; a link that leads nowhere is stamped as the link itself."""
+    try:
+        st = path.stat()
+    except OSError:
+        try:
+            st = path.lstat()
+        except OSError:
+            return (0, 0)
+    return (st.st_mtime_ns, st.st_size)
+
+
 class ArticleLibrary:
     """The cleaned articles of the corpus by source id, re-read when the folder changes."""
 
@@ -29,9 +41,10 @@ class ArticleLibrary:
 
     def _current(self) -> tuple[tuple[str, int, int], ...]:
         try:
-            return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in self.corpus_dir.iterdir()))
+            entries = list(self.corpus_dir.iterdir())
         except OSError:
             return ()
+        return tuple(sorted((p.name, *_stamp(p)) for p in entries))
 
     def get(self, source_id: str) -> Document | None:
         """The cleaned article, or None if it is no longer in the corpus."""

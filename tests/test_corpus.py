@@ -58,3 +58,30 @@ def test_a_copy_of_an_article_with_sources_yaml_metadata_is_a_duplicate(corpus_d
     docs, skipped = read_corpus(corpus_dir)
     assert [d.source_id for d in docs if d.source_id == "dup_copy"] == []
     assert any(s.path == "dup_copy.txt" and s.reason == f"duplicate of {original.name}" for s in skipped)
+
+
+def test_links_and_folders_with_an_article_name_are_reported_not_read(tmp_path: Path, corpus_dir: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("A private note that is not an article. It must never be indexed.", encoding="utf-8")
+    (corpus_dir / "dangling.txt").symlink_to(corpus_dir / "gone.txt")
+    (corpus_dir / "loop.txt").symlink_to(corpus_dir / "loop.txt")
+    (corpus_dir / "outside.txt").symlink_to(outside)
+    (corpus_dir / "inside.txt").symlink_to(corpus_dir / "000_e51b5d969b07c07d.txt")
+    (corpus_dir / "folder.txt").mkdir()
+    docs, skipped = read_corpus(corpus_dir)
+    reasons = {s.path: s.reason for s in skipped}
+    assert "leads nowhere" in reasons["dangling.txt"] and "leads nowhere" in reasons["loop.txt"]
+    assert "outside the corpus folder" in reasons["outside.txt"]
+    assert "a folder" in reasons["folder.txt"]
+    assert reasons["inside.txt"].startswith("duplicate of")  # a link inside the folder is read, like its target
+    assert len(docs) == 5 and not any("private note" in d.text for d in docs)
+
+
+def test_article_cards_still_load_with_a_dangling_link_in_the_folder(corpus_dir: Path) -> None:
+    from assistant.rendering import ArticleLibrary
+
+    library = ArticleLibrary(corpus_dir)
+    (corpus_dir / "dangling.txt").symlink_to(corpus_dir / "gone.txt")
+    assert library.get("000_e51b5d969b07c07d") is not None
+    (corpus_dir / "new.txt").write_text("A new article arrived. It says something new about the attack.", "utf-8")
+    assert library.get("new") is not None  # the folder changed and was read again, link and all
