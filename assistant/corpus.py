@@ -87,12 +87,28 @@ def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
     return files, skipped
 
 
+class ArticleError(ValueError):
+    """One article cannot be read as it is; its message says what to fix (it is skipped, the rest indexed)."""
+
+
+MAX_TITLE_WORDS = 30  # a "headline" longer than this is a paragraph that lacks a full stop, not a title
+
+
 def _split_header(lines: list[str]) -> tuple[SourceMeta, list[str]]:
     """Strip YAML front matter or a `Key: value` header block under a first-line title."""
     if lines and lines[0] == "---" and "---" in lines[1:]:
         end = lines.index("---", 1)
-        front = yaml.safe_load("\n".join(lines[1:end])) or {}
-        front_fields = {_HEADER_FIELDS[k.lower()]: str(v) for k, v in front.items() if k.lower() in _HEADER_FIELDS}
+        try:
+            front = yaml.safe_load("\n".join(lines[1:end])) or {}
+        except yaml.YAMLError as exc:
+            problem = str(exc).split("\n")[0]
+            raise ArticleError(
+                f"its front matter (between the --- lines) is not valid YAML ({problem}): fix it"
+            ) from exc
+        if not isinstance(front, dict):
+            raise ArticleError("its front matter must be `key: value` lines (title, outlet, date, url, authors)")
+        front_fields = {_HEADER_FIELDS[str(k).lower()]: str(v) for k, v in front.items()
+                        if str(k).lower() in _HEADER_FIELDS}
         return SourceMeta(**front_fields), lines[end + 1 :]
     body = [line for line in lines if line]
     fields: dict[str, str] = {}
@@ -115,7 +131,9 @@ def parse_article(raw: str, source_id: str, meta: SourceMeta | None = None) -> D
         line = line.lstrip("#").strip() if line.startswith("#") else line
         if is_heading(line):
             # Headlines, section labels and related-story links are not body text; the first real one is the title.
-            if title is None and len(line.split()) >= 3:
+            if len(line.split()) > MAX_TITLE_WORDS:
+                body.append(line)
+            elif title is None and len(line.split()) >= 3:
                 title = line
             continue
         if line != title:
@@ -149,9 +167,15 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
     seen: dict[str, str] = {}
     ids: dict[str, str] = {}
     for path in files:
-        data = path.read_bytes()
         reason = None
-        if b"\x00" in data:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            data = b""
+            reason = f"cannot be read ({exc.strerror or exc}): check the file and the disk"
+        if reason is not None:
+            pass
+        elif b"\x00" in data:
             reason = "binary file, not text: remove it or convert it to UTF-8 text"
         else:
             try:
@@ -164,9 +188,13 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
             reason = f"same source id as {ids[path.stem]}: rename one of them"
         doc = None
         if reason is None:
-            doc = parse_article(raw, path.stem, manifest.get(path.stem))
-            if doc is None:
-                reason = "no article text left after removing boilerplate"
+            try:
+                doc = parse_article(raw, path.stem, manifest.get(path.stem))
+            except ArticleError as exc:
+                reason = str(exc)
+            else:
+                if doc is None:
+                    reason = "no article text left after removing boilerplate"
         if reason is None and doc is not None:
             # Same cleaned body, or same file content: a copy of an article whose metadata comes from
             # sources.yaml is parsed differently (its first line becomes its title) but is the same article.

@@ -19,10 +19,15 @@ from pydantic import BaseModel, Field
 from .chunking import chunk_document
 from .corpus import read_corpus
 from .embeddings import Embedder
-from .models import Document, IndexReport
+from .models import Document, IndexReport, Skipped
 from .store import ChromaStore
 
 STATE_FILE = "index.json"
+
+
+class ChunkingError(ValueError):
+    """A document that cannot be split into passages (raised before anything of it is stored)."""
+
 Progress = Callable[[str, int, int], None]  # (source id, done, total)
 
 
@@ -105,7 +110,11 @@ def build_index(
     changed = {d.source_id for d in todo}
     report.unchanged = sorted(d.source_id for d in docs if d.source_id not in changed)
     for done, doc in enumerate(todo, start=1):
-        _index_document(doc, state, store, embedder, chunk_tokens, data_dir, incremental=not fresh)
+        try:
+            _index_document(doc, state, store, embedder, chunk_tokens, data_dir, incremental=not fresh)
+        except ChunkingError as exc:  # one article that cannot be chunked never stops the build
+            report.skipped.append(Skipped(path=doc.source_id, reason=f"cannot be split into passages: {exc}"))
+            continue
         (report.updated if old and doc.source_id in old.docs else report.added).append(doc.source_id)
         if progress:
             progress(doc.source_id, done, len(todo))
@@ -139,7 +148,10 @@ def _index_document(
     incremental: bool,
 ) -> None:
     """Embed and store one document, then record it; its old chunks go only after the record is saved."""
-    chunks = chunk_document(doc, embedder.count_tokens, chunk_tokens)
+    try:
+        chunks = chunk_document(doc, embedder.count_tokens, chunk_tokens)
+    except ValueError as exc:
+        raise ChunkingError(str(exc)) from exc
     vectors = embedder.embed([c.embed_text for c in chunks])
     previous = state.docs.get(doc.source_id)
     stale = [cid for cid in (previous.chunk_ids if previous else []) if cid not in {c.chunk_id for c in chunks}]

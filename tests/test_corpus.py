@@ -85,3 +85,52 @@ def test_article_cards_still_load_with_a_dangling_link_in_the_folder(corpus_dir:
     assert library.get("000_e51b5d969b07c07d") is not None
     (corpus_dir / "new.txt").write_text("A new article arrived. It says something new about the attack.", "utf-8")
     assert library.get("new") is not None  # the folder changed and was read again, link and all
+
+
+BODY = "Three drones attacked the residence on Sunday. The prime minister was unhurt, officials said.\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("unclosed.md", "---\ntitle: [unclosed\n---\n" + BODY, "front matter (between the --- lines) is not valid"),
+        ("listed.md", "---\n- a\n- b\n---\n" + BODY, "front matter must be `key: value` lines"),
+    ],
+)
+def test_one_bad_article_is_skipped_by_name_and_the_rest_indexed(
+    tmp_path: Path, corpus_dir: Path, name: str, content: str, said: str
+) -> None:
+    (corpus_dir / name).write_text(content, encoding="utf-8")
+    report = Assistant(Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "d"), embedder=FakeEmbedder()).index()
+    assert len(report.added) == 5
+    assert [s.path for s in report.skipped] == [name] and said in report.skipped[0].reason
+
+
+def test_a_front_matter_key_that_is_not_text_is_read(corpus_dir: Path) -> None:
+    (corpus_dir / "intkey.md").write_text("---\n1: one\ntitle: Drones\n---\n" + BODY, encoding="utf-8")
+    docs, skipped = read_corpus(corpus_dir)
+    assert any(d.source_id == "intkey" and d.title == "Drones" for d in docs) and not skipped
+
+
+def test_a_long_first_line_without_a_full_stop_is_body_not_a_title(tmp_path: Path, corpus_dir: Path) -> None:
+    (corpus_dir / "long.txt").write_text(" ".join(["word"] * 300) + "\n" + BODY, encoding="utf-8")
+    report = Assistant(Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "d"), embedder=FakeEmbedder()).index()
+    assert "long" in report.added and not report.skipped
+
+
+def test_an_unreadable_file_is_skipped_with_the_reason(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = corpus_dir / "broken.txt"
+    broken.write_text(BODY, encoding="utf-8")
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "broken.txt":
+            raise OSError(5, "Input/output error")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    docs, skipped = read_corpus(corpus_dir)
+    assert len(docs) == 5
+    assert [(s.path, s.reason) for s in skipped] == [
+        ("broken.txt", "cannot be read (Input/output error): check the file and the disk")
+    ]
