@@ -129,8 +129,11 @@ _FUNCTION = {
 
 def is_followup(question: str) -> bool:
     """True when the question cannot be understood without the previous turn (never because it is short)."""
-    q = question.strip()
-    return bool(_CONTINUATION.match(q) or _ELLIPSIS.search(q) or _dangling(q))
+    return _needs_previous(question.strip(), _dangling(question.strip()))
+
+
+def _needs_previous(question: str, pronoun: str | None) -> bool:
+    return bool(pronoun or _CONTINUATION.match(question) or _ELLIPSIS.search(question))
 
 
 def _substitute(question: str, pronoun: str, name: str) -> str:
@@ -145,11 +148,12 @@ def resolve(question: str, history: Sequence[Message]) -> Query:
 
     "What position does he hold?" after a reply naming Nechirvan Barzani becomes "What position does Nechirvan
     Barzani hold?" (its `form`; the `text` retrieved adds the previous question, for the topic). Without a name to
-    put in, the previous question is prepended. A question that
-    needs no previous turn ("Was al-Kadhimi hurt?" after anything) is returned unchanged, however short.
+    put in, the previous question is prepended. A question that needs no previous turn ("Was al-Kadhimi hurt?"
+    after anything) is returned unchanged, however short.
     """
     q = question.strip()
-    if not history or not is_followup(q):
+    pronoun = _dangling(q)
+    if not history or not _needs_previous(q, pronoun):
         return Query.plain(q)
     last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if last_user is None:
@@ -157,7 +161,6 @@ def resolve(question: str, history: Sequence[Message]) -> Query:
     asked = history[last_user].content.strip()
     replies = " ".join(m.content for m in history[last_user + 1 :] if m.role == "assistant")
     named = [n for n in names(replies) if n not in asked]
-    pronoun = _dangling(q)
     people = [n for n in [*named, *names(asked)] if _person_like(n)]
     if pronoun and pronoun.lower() in _PERSONAL and people:
         # "And what did he say ...?" -> "What did Qais al-Khazali say ...?": once the referent is in, the

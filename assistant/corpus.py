@@ -159,6 +159,20 @@ def parse_article(raw: str, source_id: str, meta: SourceMeta | None = None) -> D
     )
 
 
+def _read_text(path: Path) -> tuple[str, str | None]:
+    """The file's text, or "" and why it cannot be used as text."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return "", f"cannot be read ({exc.strerror or exc}): check the file and the disk"
+    if b"\x00" in data:
+        return "", "binary file, not text: remove it or convert it to UTF-8 text"
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return "", "not UTF-8 text: re-save it as UTF-8"
+
+
 def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
     """Every usable article of the folder, plus the files skipped with the reason."""
     files, skipped = _scan(corpus_dir)
@@ -167,21 +181,7 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
     seen: dict[str, str] = {}
     ids: dict[str, str] = {}
     for path in files:
-        reason = None
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            data = b""
-            reason = f"cannot be read ({exc.strerror or exc}): check the file and the disk"
-        if reason is not None:
-            pass
-        elif b"\x00" in data:
-            reason = "binary file, not text: remove it or convert it to UTF-8 text"
-        else:
-            try:
-                raw = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                reason = "not UTF-8 text: re-save it as UTF-8"
+        raw, reason = _read_text(path)
         if reason is None and not raw.strip():
             reason = "empty file"
         if reason is None and path.stem in ids:

@@ -18,12 +18,12 @@ import numpy as np
 
 from .conversation import Query
 from .embeddings import Embedder
-from .features import TIME_WORDS, VectorCache, counts
+from .features import TIME_WORDS, VectorCache, counts, names_beyond
 from .features import clauses as _clauses
 from .models import Answer, Citation, Passage
 from .questions import counted_noun
 from .sentences import split_sentences
-from .spans import normalize
+from .spans import holds
 from .terms import canonical, content_terms, is_agent, question_subject, term_set
 
 if TYPE_CHECKING:
@@ -64,7 +64,6 @@ class _Claim:
     support: list[_Candidate] = field(default_factory=list)
 
 
-_NAME = re.compile(r"(?<![.!?\"] )(?<!^)\b[A-Z][\w.'-]*[a-zA-Z]")
 _FULL_NAME = re.compile(r"\b[A-Z][\w'-]+(?:\s+(?:al-|bin\s+)?[A-Z][\w'-]+)+")
 _MARKERS = re.compile(r"\[[^\]]*\]")
 
@@ -72,11 +71,6 @@ _MARKERS = re.compile(r"\[[^\]]*\]")
 def names(text: str, limit: int = 4) -> list[str]:
     """Multi-word capitalised names in `text`, first few, no repeats (this answerer's own, as it was tuned)."""
     return list(dict.fromkeys(m.group() for m in _FULL_NAME.finditer(_MARKERS.sub(" ", text))))[:limit]
-
-
-def _names_beyond(sentence: str, known: set[str]) -> bool:
-    """True when the sentence names (a capitalised word not at its start) something not in `known`."""
-    return any(not term_set(m.group()) & known for m in _NAME.finditer(sentence))
 
 
 def _dot(a: Vector, b: Vector) -> float:
@@ -127,7 +121,7 @@ class _Asks:
             factor *= 0.85  # a short sentence matches on the name it repeats, not on what it says
         if self.act and self.act not in terms:
             factor *= 0.7
-        if self.entity and not _names_beyond(cand.answer, known):
+        if self.entity and not names_beyond(cand.answer, known):
             factor *= 0.8
         if self.name and not any(not term_set(n) & known for n in names(cand.answer)):
             factor *= 0.7
@@ -204,8 +198,7 @@ class ExtractiveGenerator:
         span = self.leads.lead_for(q, passages, [c.quote for c in answer.citations])
         if span is None or span.probability < LEAD_FLOOR:
             return answer
-        key = f" {normalize(span.text)} "
-        markers = "".join(f"[{c.marker}]" for c in answer.citations if key in f" {normalize(c.quote)} ")
+        markers = "".join(f"[{c.marker}]" for c in answer.citations if holds(c.quote, span.text))
         if not markers:
             return answer
         lead = f"{span.text} {markers}"

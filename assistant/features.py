@@ -12,6 +12,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -179,7 +180,7 @@ def embed(cands: Sequence[Candidate], cache: VectorCache) -> None:
         cand.clause_vectors = [vectors[cl] for cl in parts[cand.text]]
 
 
-def _names_beyond(sentence: str, known: frozenset[str]) -> bool:
+def names_beyond(sentence: str, known: AbstractSet[str]) -> bool:
     """True when the sentence names (a capitalised word not at its start) something not in `known`."""
     return any(not term_set(m.group()) & known for m in _CAPITAL.finditer(sentence))
 
@@ -218,7 +219,14 @@ def featurize(question: Question, q_vec: Vector, cands: Sequence[Candidate]) -> 
     idf = {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in question.terms}
     total = sum(idf.values()) or 1.0
     known = question.known
-    title_sets: dict[str, set[str]] = {}
+    # Headlines repeat across a passage's candidates, and a sentence shares its context with the pair it starts.
+    memo: dict[str, set[str]] = {}
+
+    def terms_of(text: str) -> set[str]:
+        if text not in memo:
+            memo[text] = term_set(text)
+        return memo[text]
+
     dense = np.stack([c.vector for c in cands]) @ q_vec
     atype = question.answer_type
     for i, (cand, terms) in enumerate(zip(cands, sets, strict=True)):
@@ -227,9 +235,9 @@ def featurize(question: Question, q_vec: Vector, cands: Sequence[Candidate]) -> 
         row[col["dense"]] = dense[i]
         row[col["dense_clause"]] = max([float(dense[i]), *clause_sims])
         row[col["lexical"]] = sum(idf[t] for t in question.terms if t in terms) / total
-        around = term_set(cand.context)
+        around = terms_of(cand.context)
         row[col["context_lexical"]] = sum(idf[t] for t in question.terms if t in around) / total
-        title = title_sets.setdefault(cand.passage.title, term_set(cand.passage.title))
+        title = terms_of(cand.passage.title)
         row[col["title_lexical"]] = sum(idf[t] for t in question.terms if t in title) / total
         row[col["lede"]] = cand.first
         row[col["passage_rank"]] = 1.0 / (1 + cand.rank)
@@ -245,12 +253,12 @@ def featurize(question: Question, q_vec: Vector, cands: Sequence[Candidate]) -> 
             row[col["subject_missing"]] = not present
             row[col["subject_passive"]] = present and question.active and not is_agent(cand.text, set(question.subject))
         row[col["act_missing"]] = bool(question.act) and question.act not in terms
-        row[col["entity_missing"]] = atype in ("person", "entity") and not _names_beyond(cand.answer, known)
+        row[col["entity_missing"]] = atype in ("person", "entity") and not names_beyond(cand.answer, known)
         row[col["name_missing"]] = question.wants_name and not any(
             not term_set(nm) & known for nm in names(cand.answer))
         row[col["number_missing"]] = atype == "number" and not counts(cand.answer, question.counted)
         row[col["time_missing"]] = atype == "time" and not TIME_WORDS.search(cand.answer)
-        row[col["place_missing"]] = atype == "place" and not _names_beyond(cand.answer, known)
+        row[col["place_missing"]] = atype == "place" and not names_beyond(cand.answer, known)
         published = parse_date(cand.passage.date)
         if question.asked_on and published:
             days = (published - question.asked_on).days

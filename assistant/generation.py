@@ -56,16 +56,16 @@ def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     if len(kept) == len(answer.citations):
         return answer
     dropped = {c.marker for c in answer.citations} - {c.marker for c in kept}
-    lines = []
-    for line in answer.text.split("\n"):
-        cleaned = re.sub(r"\[(\d+)\]", lambda m: "" if int(m.group(1)) in dropped else m.group(), line)
+    lines: list[str] = []
+    lead = None
+    for i, line in enumerate(answer.text.split("\n")):
+        cleaned = _MARKER.sub(lambda m: "" if int(m.group(1)) in dropped else m.group(), line).rstrip()
         if _MARKER.search(cleaned):
-            lines.append(cleaned.rstrip())
+            lines.append(cleaned)
+            if i == 0 and answer.lead is not None:  # the lead is the first line, by Answer's contract
+                lead = cleaned
     cited = {int(m) for line in lines for m in _MARKER.findall(line)}
     kept = [c for c in kept if c.marker in cited]
     if not kept:
         return Answer(text=NOT_FOUND, citations=[], found=False)
-    lead = None
-    if answer.lead is not None and lines and lines[0].startswith(answer.lead.split("[")[0].rstrip()):
-        lead = lines[0]
     return Answer(text="\n".join(lines), citations=kept, found=True, lead=lead)

@@ -21,7 +21,7 @@ from .features import SENTENCE_FEATURES, Candidate, VectorCache, candidates, emb
 from .models import Answer, Citation, Passage
 from .questions import Question
 from .ranker import MODEL_FILE, AnswerModel
-from .spans import SPAN_FEATURES, Span, normalize, span_features, spans
+from .spans import SPAN_FEATURES, Span, holds, normalize, span_features, spans
 from .terms import content_terms
 
 SPAN_POOL = 5  # the lead is looked for in the few best sentences only: further down they rarely answer
@@ -124,8 +124,10 @@ class LearnedGenerator:
     def lead_for(self, query: Query, passages: Sequence[Passage], quotes: Sequence[str]) -> Span | None:
         """The best short answer span inside the given quotes (sentences another answerer chose), for questions
         that ask for a name, number, date, place or entity; None for the others."""
+        if Question.of(query.form).answer_type not in LEAD_TYPES:
+            return None  # decided from the wording alone, before any sentence is featurized
         ev = self.prepare(query, passages)
-        if ev.question.answer_type not in LEAD_TYPES or not ev.cands:
+        if not ev.cands:
             return None
         ranked = self.rank(ev, self.model)
         chosen = set(quotes)
@@ -157,7 +159,7 @@ class LearnedGenerator:
                 (s for s in found[1:] if s.kind == "number" and s.probability >= RIVAL_SHARE * best.probability
                  and s.cand.passage.source_id != best.cand.passage.source_id
                  and key not in normalize(s.text) and normalize(s.text) not in key
-                 and f" {key} " not in f" {normalize(s.cand.answer)} "),  # its sentence says the best one too
+                 and not holds(s.cand.answer, best.text)),  # its sentence says the best one too
                 None,
             )
         return best, rival
@@ -197,10 +199,8 @@ class LearnedGenerator:
             lines.append(f"- {' and '.join(labels)}: {claim.lead.text} {''.join(markers)}")
 
         def marks(span: Span) -> str:
-            key = " " + normalize(span.text) + " "
-            hits = [c.marker for c in citations if key in " " + normalize(c.quote) + " "]
-            own = next(c.marker for c in citations if c.quote == span.cand.text)
-            return "".join(f"[{m}]" for m in sorted({own, *hits}))
+            own = {c.marker for c in citations if c.quote == span.cand.text}
+            return "".join(f"[{m}]" for m in sorted(own | {c.marker for c in citations if holds(c.quote, span.text)}))
 
         if best is None:
             lead = None

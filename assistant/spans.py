@@ -166,6 +166,12 @@ def normalize(text: str) -> str:
     return " ".join(toks)
 
 
+def holds(text: str, span: str) -> bool:
+    """True when `text` contains `span` as whole words, compared after `normalize`."""
+    key = normalize(span)
+    return bool(key) and f" {key} " in f" {normalize(text)} "
+
+
 def span_features(question: Question, found: Sequence[Span], ranked: Sequence[Candidate]) -> np.ndarray:
     """One row of SPAN_FEATURES per span; `ranked` are the candidates with probabilities, best first."""
     X = np.zeros((len(found), len(SPAN_FEATURES)), dtype=np.float32)
@@ -173,28 +179,33 @@ def span_features(question: Question, found: Sequence[Span], ranked: Sequence[Ca
         return X
     col = {name: i for i, name in enumerate(SPAN_FEATURES)}
     best = ranked[0] if ranked else None
-    norm_cands = [(c, " " + normalize(c.text) + " ") for c in ranked]
     q_terms = set(question.terms) | set(question.subject)
+    pool = [(c, f" {normalize(c.text)} ") for c in ranked]
+    # Per sentence, once: its tokens and where the question's terms occur in it.
+    tokens: dict[int, list[str]] = {}
+    hits: dict[int, list[int]] = {}
+    for cand in {id(s.cand): s.cand for s in found}.values():
+        tokens[id(cand)] = words(cand.answer)
+        hits[id(cand)] = [j for j, w in enumerate(tokens[id(cand)]) if term_set(w) & q_terms]
     for i, span in enumerate(found):
         row = X[i]
-        key = " " + normalize(span.text) + " "
-        containing = [c for c, text in norm_cands if key.strip() and key in text]
+        key = normalize(span.text)
+        containing = [c for c, text in pool if key and f" {key} " in text]
         row[col["sentence_p"]] = span.cand.probability
         row[col["sentence_best"]] = span.cand is best
         row[col["support"]] = sum(c.probability for c in containing)
         row[col["sources"]] = math.log1p(len({c.passage.source_id for c in containing}))
         terms = term_set(span.text)
         row[col["in_question"]] = len(terms & q_terms) / max(1, len(terms))
-        sent_tokens = words(span.cand.answer)
-        hits = [j for j, w in enumerate(sent_tokens) if term_set(w) & q_terms]
+        sent_tokens, sent_hits = tokens[id(span.cand)], hits[id(span.cand)]
         n_span = len(span.text.split())
-        if hits:
-            gap = min(min(abs(j - span.start), abs(j - (span.start + n_span - 1))) for j in hits)
+        if sent_hits:
+            gap = min(min(abs(j - span.start), abs(j - (span.start + n_span - 1))) for j in sent_hits)
             row[col["near_question"]] = 1.0 / (1 + gap)
         row[col["log_words"]] = math.log(max(1, n_span))
         row[col["position"]] = span.start / max(1, len(sent_tokens) - 1)
         if span.kind == "number" and question.counted:
-            after = words(span.cand.answer)[span.start + n_span : span.start + n_span + 3]
+            after = sent_tokens[span.start + n_span : span.start + n_span + 3]
             row[col["counted_follows"]] = any(question.counted in term_set(w) for w in after)
         row[col[f"{span.kind}_x_{question.answer_type}"]] = 1.0
     return X
