@@ -19,12 +19,13 @@ from .errors import (  # noqa: E402
     CorpusError,
     InvalidQuestionError,
 )
-from .models import Answer, Citation, IndexReport, Message, Skipped  # noqa: E402
+from .models import Answer, Citation, Disagreement, IndexReport, Message, Position, Skipped  # noqa: E402
 from .settings import Settings  # noqa: E402
 
 __all__ = [
-    "Answer", "Assistant", "AssistantError", "Citation", "ConfigurationError", "CorpusError",
-    "IndexReport", "IndexStatus", "InvalidQuestionError", "Message", "Settings", "Skipped", "ask", "default_assistant",
+    "Answer", "Assistant", "AssistantError", "Citation", "ConfigurationError", "CorpusError", "Disagreement",
+    "IndexReport", "IndexStatus", "InvalidQuestionError", "Message", "Position", "Settings", "Skipped", "ask",
+    "default_assistant",
 ]
 
 _default: Assistant | None = None
@@ -40,6 +41,11 @@ def default_assistant() -> Assistant:
         return _default
 
 
-def ask(question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> Answer:
-    """Answer a question about the corpus; `history` is chat messages [{"role", "content"}, ...]."""
-    return default_assistant().ask(question, history)
+def ask(
+    question: str, history: Sequence[dict[str, Any] | Message] | None = None, *, by_source: bool = False
+) -> Answer:
+    """Answer a question about the corpus; `history` is chat messages [{"role", "content"}, ...].
+
+    `by_source=True`: one line per article with what it says on the question, or that it says nothing.
+    """
+    return default_assistant().ask(question, history, by_source=by_source)

@@ -22,7 +22,13 @@ def format_answer(answer: Answer) -> str:
         for c in answer.citations:
             outlet = f" ({c.outlet})" if c.outlet else ""
             lines.append(f"[{c.marker}] {c.source_id}: {c.title}{outlet}")
-            lines.append(f'    "{c.quote}"')
+            said = f"{c.speaker}: " if c.speaker else ""
+            lines.append(f'    {said}"{c.quote}"')
+    for d in answer.disagreements:
+        lines.append("")
+        lines.append(f"Where the sources differ ({d.point}):")
+        for p in d.positions:
+            lines.append(f"  {p.claim}: {', '.join(f'[{m}]' for m in p.markers)}")
     return "\n".join(lines)
 
 
@@ -58,7 +64,7 @@ def _index(assistant: Assistant, args: argparse.Namespace) -> int:
 
 
 def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
-    answer = assistant.ask(args.question)
+    answer = assistant.ask(args.question, by_source=args.by_source)
     print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
     return 0
 
@@ -99,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.add_argument("--by-source", action="store_true",
+                   help="one line per article: what each says on the question, or that it says nothing")
     p.set_defaults(run=_ask)
     p = sub.add_parser("chat", help="interactive chat that keeps the conversation")
     p.set_defaults(run=_chat)

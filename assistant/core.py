@@ -9,12 +9,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .attribution import passage_speaker, source_name
 from .conversation import Query, resolve
+from .disagreement import Sides
 from .embeddings import Embedder, MiniLMEmbedder
 from .errors import InvalidQuestionError
+from .features import VectorCache
 from .generation import Generator, ground, make_generator
 from .indexing import IndexState, Progress, build_index, signature
 from .models import Answer, IndexReport, Message, Passage
+from .questions import Question
 from .retrieval import BM25Retriever, DenseRetriever, HybridRetriever
 from .scope import scope
 from .settings import Settings
@@ -22,6 +26,8 @@ from .store import ChromaStore
 
 _PASTED_MARKERS = re.compile(r"\[\d+\]")
 OUTLET_DEPTH = 5  # times top_k fetched when the question names an outlet, so its articles fill the top_k
+PER_SOURCE_PASSAGES = 2  # passages per article in the per-source view: its best two are where it answers, if at all
+LIST_SILENT = 12  # the per-source view names each article that says nothing up to this many, then counts them
 
 
 class IndexStatus(BaseModel):
@@ -49,6 +55,7 @@ class Assistant:
         self._retriever: HybridRetriever | None = None
         self._state: IndexState | None = None
         self._lock = threading.Lock()
+        self._sides = Sides(VectorCache(self.embedder, capacity=4096).get)
 
     @property
     def store(self) -> ChromaStore:
@@ -96,25 +103,73 @@ class Assistant:
                 self._state = state
             return self._retriever
 
-    def retrieve(self, question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> list[Passage]:
+    def retrieve(
+        self, question: str, history: Sequence[dict[str, Any] | Message] | None = None, *, by_source: bool = False
+    ) -> list[Passage]:
         """The passages the answerer would see for this question."""
-        return self._passages(self.resolve(question, history))
+        return self._passages(self.resolve(question, history, by_source=by_source))
 
-    def resolve(self, question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> Query:
+    def resolve(
+        self, question: str, history: Sequence[dict[str, Any] | Message] | None = None, *, by_source: bool = False
+    ) -> Query:
         """The question standing alone (follow-ups resolved against the history), with the outlets it names."""
         query = resolve(*self._validate(question, history))
         self.retriever()  # the index state names the outlets
         outlets = [d.outlet for d in self._state.docs.values() if d.outlet] if self._state else []
-        return scope(query, outlets)
+        query = scope(query, outlets)
+        return query.model_copy(update={"by_source": True}) if by_source else query
 
-    def ask(self, question: str, history: Sequence[dict[str, Any] | Message] | None = None) -> Answer:
-        """Answer a question (with optional chat history) from the corpus, citing verbatim quotes."""
-        query = self.resolve(question, history)  # once: the retriever and the answerer both take it
+    def ask(
+        self, question: str, history: Sequence[dict[str, Any] | Message] | None = None, *, by_source: bool = False
+    ) -> Answer:
+        """Answer a question (with optional chat history) from the corpus, citing verbatim quotes.
+
+        `by_source=True` answers source by source: one line per article with what it says on the question.
+        """
+        query = self.resolve(question, history, by_source=by_source)  # once: retriever and answerer both take it
         passages = self._passages(query)
-        return ground(self.generator.answer(query, passages), passages)
+        answer = self._annotate(ground(self.generator.answer(query, passages), passages), query, passages)
+        return self._silent(answer) if query.by_source and not query.outlets else answer
+
+    def _annotate(self, answer: Answer, query: Query, passages: list[Passage]) -> Answer:
+        """Whatever answerer wrote it: each citation names its speaker, and conflicting citations are shown."""
+        by_id = {p.source_id: [] for p in passages}  # type: dict[str, list[Passage]]
+        for p in passages:
+            by_id[p.source_id].append(p)
+        citations = [
+            c if c.speaker is not None else c.model_copy(update={"speaker": next(
+                (passage_speaker(c.quote, p) for p in by_id.get(c.source_id, []) if c.quote in p.text), None)})
+            for c in answer.citations
+        ]
+        update: dict[str, Any] = {"citations": citations}
+        if answer.found and not answer.disagreements:
+            update["disagreements"] = self._sides.disagreements(Question.of(query.form), citations)
+        return answer.model_copy(update=update)
+
+    def _silent(self, answer: Answer) -> Answer:
+        """The per-source view names the articles that say nothing on the question."""
+        docs = self._state.docs if self._state else {}
+        cited = {c.source_id for c in answer.citations}
+        silent = [source_name(sid, d.outlet) for sid, d in sorted(docs.items()) if sid not in cited]
+        if not silent or not answer.found:
+            return answer
+        shown = ", ".join(silent[:LIST_SILENT]) + (f" and {len(silent) - LIST_SILENT} more" if len(silent) >
+                                                  LIST_SILENT else "")
+        line = f"Nothing on this in: {shown}."
+        return answer.model_copy(update={"text": f"{answer.text}\n{line}", "silent": silent})
 
     def _passages(self, query: Query) -> list[Passage]:
         k = self.settings.top_k
+        if query.by_source and not query.outlets:
+            # One line per article: each article's best passages, so an article that answers is not crowded out.
+            deep = self.retriever().retrieve(query.text, k * OUTLET_DEPTH)
+            taken: dict[str, int] = {}
+            kept = []
+            for p in deep:
+                if taken.get(p.source_id, 0) < PER_SOURCE_PASSAGES:
+                    taken[p.source_id] = taken.get(p.source_id, 0) + 1
+                    kept.append(p)
+            return kept
         if not query.outlets:
             return self.retriever().retrieve(query.text, k)
         # "What does Press TV say about ...": only that outlet's articles are evidence.

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .attribution import claim_label, passage_speaker, source_name
 from .conversation import Query
+from .disagreement import Sides, differ_line
 from .embeddings import Embedder
 from .features import TIME_WORDS, VectorCache, counts, names_beyond
 from .features import clauses as _clauses
-from .models import Answer, Citation, Passage
-from .questions import counted_noun
+from .models import Answer, Citation, Disagreement, Passage
+from .questions import Question, counted_noun
 from .sentences import split_sentences
 from .spans import holds
 from .terms import canonical, content_terms, is_agent, question_subject, term_set
@@ -132,16 +134,6 @@ class _Asks:
         return factor
 
 
-def source_label(passage: Passage, words: int = 7) -> str:
-    """How an answer names a source: its outlet, else the start of its title in quotes."""
-    if passage.outlet:
-        return passage.outlet
-    title = passage.title.rstrip(".")
-    parts = title.split()
-    short = " ".join(parts[:words]) + ("..." if len(parts) > words else "")
-    return f'"{short}"'
-
-
 def lead_model(embedder: Embedder, cache: VectorCache) -> LearnedGenerator:
     """The learned span model, to pick the direct answer among the sentences this answerer chose."""
     from .learned import LearnedGenerator
@@ -173,6 +165,7 @@ class ExtractiveGenerator:
         self.pair_weight, self.polar_floor = pair_weight, polar_floor
         self._cache = VectorCache(embedder)
         self.leads = lead_model(embedder, self._cache) if leads else None
+        self.sides = Sides(self._cache.get)
 
     def answer(self, q: Query, passages: Sequence[Passage]) -> Answer:
         """An answer built from verbatim sentences, or a 'not found' answer when the evidence is weak."""
@@ -187,8 +180,27 @@ class ExtractiveGenerator:
         polar = bool(_YES_NO.match(query)) and bool(question_subject(query))
         # "Do the outlets disagree about X?" asks for exactly that: each source's fair answer, side by side.
         per_source = polar or q.by_source
-        answer = self._compose(self._select(ranked, self.polar_floor if per_source else self.source_floor))
-        return self._with_lead(answer, q, passages)
+        question = Question.of(q.form)
+        if q.by_source and not q.outlets:
+            # The per-source view: each article's own best fair answer on its own line, repeats and all.
+            each = self._compose(self._each_source(ranked, question))
+            return self._differ(each, self.sides.disagreements(question, each.citations)) or each
+        chosen = self._select(ranked, self.polar_floor if per_source else self.source_floor)
+        answer = self._compose(chosen)
+        # Sources that disagree on the point are shown side by side, whichever side scored best.
+        fair = self._compose(self._sided(ranked, question, chosen))
+        return self._differ(fair, self.sides.disagreements(question, fair.citations)) or self._with_lead(
+            answer, q, passages)
+
+    @staticmethod
+    def _differ(answer: Answer, disagreements: list[Disagreement]) -> Answer | None:
+        """The answer led by where its sources differ, or None when they do not."""
+        if not disagreements:
+            return None
+        lead = differ_line(disagreements[0])
+        body = [f"- {line}" if not line.startswith("- ") else line for line in answer.text.split("\n")]
+        return answer.model_copy(update={"text": "\n".join([lead, *body]), "lead": lead,
+                                         "disagreements": disagreements})
 
     def _with_lead(self, answer: Answer, q: Query, passages: Sequence[Passage]) -> Answer:
         """The answer with a direct short answer first (the learned span model's pick among the quoted sentences),
@@ -254,6 +266,51 @@ class ExtractiveGenerator:
             cand.score = score
         return sorted(cands, key=lambda c: (-c.score, c.order))
 
+    def _each_source(self, ranked: list[_Candidate], question: Question) -> list[_Claim]:
+        """Each source's answer, one claim each: its best fair sentence (polar_floor of the best) that takes a
+        side on the point (a count, a culprit), else its best fair sentence."""
+        best: dict[str, _Candidate] = {}
+        for cand in ranked:
+            if cand.score < max(self.min_score, self.polar_floor * ranked[0].score):
+                break
+            best.setdefault(cand.passage.source_id, cand)
+        if question.answer_type != "yesno":  # any sentence is a yes/no "side"; there the best one answers
+            # A sentence stating a side is evidence on the point even below the floor of a lone answer, as in
+            # `_sided`.
+            sided = [c for c in ranked if c.score >= self.polar_floor * ranked[0].score]
+            for cand in reversed(sided):
+                if self.sides.of(question, cand.text):
+                    best[cand.passage.source_id] = cand
+        return [_Claim(c) for c in sorted(best.values(), key=lambda c: (-c.score, c.order))]
+
+    def _sided(self, ranked: list[_Candidate], question: Question, chosen: list[_Claim]) -> list[_Claim]:
+        """Each source's best sentence that takes a side on the point and is a fair answer (polar_floor of the
+        best); a sentence repeating a chosen one becomes its supporting citation.
+
+        A count or a named culprit is a side only where the sentence states one. Any sentence reads as "yes" to a
+        yes/no question unless it negates, so there the chosen answer's sentences are kept, and other sources
+        join only with an explicit "no".
+        """
+        floor = self.polar_floor * ranked[0].score
+        polar = question.answer_type == "yesno"
+        claims: list[_Claim] = list(chosen) if polar else []
+        sources = {c.passage.source_id for cl in claims for c in [cl.lead, *cl.support]}
+        for cand in ranked:
+            if cand.score < floor:
+                break
+            if cand.passage.source_id in sources:
+                continue
+            sides = self.sides.of(question, cand.text)
+            if not sides or (polar and sides[0].key != "no"):
+                continue  # any sentence reads as "yes" unless it negates: only a "no" is evidence by itself
+            sources.add(cand.passage.source_id)
+            twin = next((cl for cl in claims if _dot(cl.lead.vector, cand.vector) >= self.duplicate), None)
+            if twin is not None:
+                twin.support.append(cand)
+            else:
+                claims.append(_Claim(cand))
+        return claims
+
     def _embed(self, cands: list[_Candidate]) -> None:
         texts = {c.text: None for c in cands}
         for cand in cands:
@@ -300,10 +357,12 @@ class ExtractiveGenerator:
                         title=cand.passage.title,
                         outlet=cand.passage.outlet,
                         quote=cand.text,
+                        speaker=passage_speaker(cand.text, cand.passage),
                     )
                 )
                 markers.append(f"[{len(citations)}]")
-            labels = list(dict.fromkeys(source_label(c.passage) for c in [claim.lead, *claim.support]))
-            lines.append(f"{' and '.join(labels)}: {claim.lead.text} {''.join(markers)}")
+            outlets = [source_name(c.passage.source_id, c.passage.outlet) for c in [claim.lead, *claim.support]]
+            label = claim_label(outlets, citations[-1 - len(claim.support)].speaker)
+            lines.append(f"{label}: {claim.lead.text} {''.join(markers)}")
         text = lines[0] if len(lines) == 1 else "\n".join(f"- {line}" for line in lines)
         return Answer(text=text, citations=citations, found=True)

@@ -10,7 +10,7 @@ from .conversation import Query
 from .embeddings import Embedder
 from .errors import ConfigurationError
 from .extractive import NOT_FOUND, ExtractiveGenerator
-from .models import Answer, Passage
+from .models import Answer, Disagreement, Passage
 from .settings import Settings
 from .text import flatten
 
@@ -68,4 +68,16 @@ def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     kept = [c for c in kept if c.marker in cited]
     if not kept:
         return Answer(text=NOT_FOUND, citations=[], found=False)
-    return Answer(text="\n".join(lines), citations=kept, found=True, lead=lead)
+    return Answer(text="\n".join(lines), citations=kept, found=True, lead=lead,
+                  disagreements=_still_disputed(answer.disagreements, cited))
+
+
+def _still_disputed(disagreements: list[Disagreement], cited: set[int]) -> list[Disagreement]:
+    """The disagreements whose sides still have citations, with only those citations; one side left is none."""
+    out = []
+    for d in disagreements:
+        positions = [p.model_copy(update={"markers": [m for m in p.markers if m in cited]}) for p in d.positions]
+        positions = [p for p in positions if p.markers]
+        if len(positions) >= 2:
+            out.append(d.model_copy(update={"positions": positions}))
+    return out

@@ -14,9 +14,10 @@ from functools import cached_property
 
 import numpy as np
 
+from .attribution import claim_label, passage_speaker, source_name
 from .conversation import Query
 from .embeddings import Embedder
-from .extractive import NOT_FOUND, source_label
+from .extractive import NOT_FOUND
 from .features import SENTENCE_FEATURES, Candidate, VectorCache, candidates, embed, featurize
 from .models import Answer, Citation, Passage
 from .questions import Question
@@ -193,10 +194,12 @@ class LearnedGenerator:
             markers = []
             for cand in [claim.lead, *claim.support]:
                 citations.append(Citation(marker=len(citations) + 1, source_id=cand.passage.source_id,
-                                          title=cand.passage.title, outlet=cand.passage.outlet, quote=cand.text))
+                                          title=cand.passage.title, outlet=cand.passage.outlet, quote=cand.text,
+                                          speaker=passage_speaker(cand.text, cand.passage)))
                 markers.append(f"[{len(citations)}]")
-            labels = list(dict.fromkeys(source_label(c.passage) for c in [claim.lead, *claim.support]))
-            lines.append(f"- {' and '.join(labels)}: {claim.lead.text} {''.join(markers)}")
+            outlets = [source_name(c.passage.source_id, c.passage.outlet) for c in [claim.lead, *claim.support]]
+            label = claim_label(outlets, citations[-1 - len(claim.support)].speaker)
+            lines.append(f"- {label}: {claim.lead.text} {''.join(markers)}")
 
         def marks(span: Span) -> str:
             own = {c.marker for c in citations if c.quote == span.cand.text}

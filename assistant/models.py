@@ -15,6 +15,24 @@ class Citation(BaseModel):
     title: str
     outlet: str | None = None
     quote: str = Field(description="Supporting passage, verbatim from the cleaned article.")
+    speaker: str | None = Field(
+        default=None, description="Who the quote reports as making the claim; None for the outlet's own narration."
+    )
+
+
+class Position(BaseModel):
+    """One side of a disagreement: what some sources say on the point, and where."""
+
+    claim: str = Field(description='The side in a few words ("three", "No", "the U.S.").')
+    markers: list[int] = Field(description="The [n] of the citations that state this side.")
+
+
+class Disagreement(BaseModel):
+    """A point on which the cited sources give incompatible answers."""
+
+    point: str = Field(description="The question the sources answer differently.")
+    kind: str = Field(description="number, yesno or entity: how the sides were told apart.")
+    positions: list[Position]
 
 
 class Answer(BaseModel):
@@ -25,6 +43,10 @@ class Answer(BaseModel):
     found: bool = True
     lead: str | None = Field(
         default=None, description="The direct short answer (first line of `text`, with its [n] markers), if any."
+    )
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    silent: list[str] = Field(
+        default_factory=list, description="Per-source view: the articles that say nothing on the question."
     )
 
 

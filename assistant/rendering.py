@@ -122,6 +122,8 @@ def source_card(citation: Citation, doc: Document | None, turn: int) -> str:
         title = f'<a href="{html.escape(doc.url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
     meta = [html.escape(m) for m in (citation.outlet, doc.date if doc else None) if m]
     meta_html = f'<div class="nd-meta">{" · ".join(meta)}</div>' if meta else ""
+    if citation.speaker:  # whose claim the quote is: not the outlet's when it reports someone
+        meta_html += f'<div class="nd-meta nd-speaker">Claim by {html.escape(citation.speaker)}</div>'
     span = find_quote(doc.text, citation.quote) if doc is not None else None
     if doc is not None and span is not None:
         context = quote_in_context(doc.text, span)
@@ -148,7 +150,24 @@ def sources_html(answer: Answer | None, turn: int, library: ArticleLibrary) -> s
     if not answer.found or not answer.citations:
         return '<p class="nd-empty nd-notfound">No source: the articles don\'t answer this question.</p>'
     cards = "".join(source_card(c, library.get(c.source_id), turn) for c in answer.citations)
-    return f'<div class="nd-sources-list"><h3 class="nd-heading">Sources</h3>{cards}</div>'
+    return f'{differ_html(answer, turn)}<div class="nd-sources-list"><h3 class="nd-heading">Sources</h3>{cards}</div>'
+
+
+def differ_html(answer: Answer, turn: int) -> str:
+    """Where the cited sources disagree: the point, then each side with links to the cards that state it."""
+    if not answer.disagreements:
+        return ""
+    blocks = []
+    for d in answer.disagreements:
+        sides = "".join(
+            f'<li><span class="nd-side">{html.escape(p.claim)}</span> '
+            + " ".join(f'<a href="#{anchor(turn, m)}" class="nd-marker">[{m}]</a>' for m in p.markers)
+            + "</li>"
+            for p in d.positions
+        )
+        blocks.append(f'<p class="nd-point">{html.escape(d.point)}</p><ul>{sides}</ul>')
+    return (f'<section class="nd-differ" aria-label="Where the sources differ"><h3 class="nd-heading">'
+            f'Where the sources differ</h3>{"".join(blocks)}</section>')
 
 
 def answer_markdown(answer: Answer, turn: int) -> str:

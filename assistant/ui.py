@@ -36,8 +36,8 @@ class Backend(Protocol):
 
     settings: Settings
 
-    def ask(self, question: str, history: Sequence[Message] | None = None) -> Answer:
-        """Answer a question, citing the articles."""
+    def ask(self, question: str, history: Sequence[Message] | None = None, *, by_source: bool = False) -> Answer:
+        """Answer a question, citing the articles (source by source when `by_source`)."""
         ...
 
     def status(self) -> IndexStatus:
@@ -120,6 +120,11 @@ CSS = """
 .nd-article p { margin: 0 0 8px 0; }
 #nd-examples { flex-wrap: wrap; gap: 6px; }
 #nd-examples button { flex: 0 1 auto; min-width: 0; }
+.nd-differ { border: 1px solid #f59e0b; background: #fffbeb; color: #1f2937; border-radius: 10px;
+  padding: 10px 12px; margin: 0 0 12px 0; }
+.nd-differ ul { margin: 4px 0 0 0; padding-left: 18px; }
+.nd-point { margin: 0; font-style: italic; }
+.nd-side { font-weight: 600; }
 """
 
 # Opening a full article scrolls it to the highlighted quote ('toggle' does not bubble, hence the capture).
@@ -149,7 +154,9 @@ class ChatHandlers:
         self.library = ArticleLibrary(backend.settings.corpus_dir)
         self.stream_delay = stream_delay
 
-    def respond(self, question: str, chat: list[Any], turns: list[Turn]) -> Iterator[Outputs]:
+    def respond(
+        self, question: str, chat: list[Any], turns: list[Turn], by_source: bool = False
+    ) -> Iterator[Outputs]:
         """Show the question, then stream the answer in word by word with its sources beside it."""
         question = question or ""
         chat = list(chat or [])
@@ -157,7 +164,7 @@ class ChatHandlers:
         if question.strip():  # show the question at once; the answer follows
             yield [*chat, _msg("user", escape_md(question)), _msg("assistant", SEARCHING)], gr.skip(), turns, "", ""
         try:
-            answer = self.backend.ask(question, history_of(turns))
+            answer = self.backend.ask(question, history_of(turns), by_source=bool(by_source))
         except InvalidQuestionError as exc:  # give the text back so it can be fixed
             yield chat, gr.skip(), turns, _notice(str(exc)), question
             return
@@ -190,10 +197,12 @@ class ChatHandlers:
         index = evt.index if isinstance(evt.index, int) else (evt.index or [0])[0]
         return self.sources_for(turns, int(index))
 
-    def ask_api(self, question: str, turns: list[Turn]) -> tuple[dict[str, Any], list[Turn]]:
+    def ask_api(
+        self, question: str, turns: list[Turn], by_source: bool = False
+    ) -> tuple[dict[str, Any], list[Turn]]:
         """Answer as JSON (the Answer's fields); follow-ups in the same client session see earlier questions."""
         try:
-            answer = self.backend.ask(question, history_of(turns))
+            answer = self.backend.ask(question, history_of(turns), by_source=bool(by_source))
         except AssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
         return answer.model_dump(), [*turns, Turn(question=question.strip(), answer=answer)]
@@ -240,6 +249,8 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02) -> gr.Blocks:
                 notice = gr.HTML("", elem_id="nd-notice")
                 question = gr.Textbox(show_label=False, placeholder="Ask about the articles…", submit_btn="Ask",
                                       lines=1, max_lines=4, autofocus=True, elem_id="nd-question")
+                by_source = gr.Checkbox(label="Source by source: one line per article", value=False,
+                                        elem_id="nd-by-source")
                 with gr.Row(elem_id="nd-examples"):
                     examples = [gr.Button(q, size="sm", variant="secondary", scale=0) for q in EXAMPLES]
             with gr.Column(scale=2, min_width=300):
@@ -247,18 +258,19 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02) -> gr.Blocks:
         turns = gr.State([])
         # The JSON endpoint for programs: gradio_client.Client(url).predict("...", api_name="/ask").
         api_question = gr.Textbox(visible=False, label="question")
+        api_by_source = gr.Checkbox(visible=False, value=False, label="by_source")
         api_answer = gr.JSON(visible=False, label="answer")
         api_trigger = gr.Button(visible=False)
 
         outputs = [chatbot, sources, turns, notice, question]
         private: dict[str, Any] = {"api_visibility": "private"}
-        question.submit(ui.respond, [question, chatbot, turns], outputs, **private)
+        question.submit(ui.respond, [question, chatbot, turns, by_source], outputs, **private)
         for button in examples:  # a button's value is its label: the example question
-            button.click(ui.respond, [button, chatbot, turns], outputs, **private)
+            button.click(ui.respond, [button, chatbot, turns, by_source], outputs, **private)
         chatbot.clear(lambda: (NO_SOURCES, [], ""), None, [sources, turns, notice], queue=False, **private)
         chatbot.select(ui.select, [turns], sources, **private)
         reindex_btn.click(reindex, None, [status, report], show_progress_on=[report], concurrency_limit=1, **private)
-        api_trigger.click(ui.ask_api, [api_question, turns], [api_answer, turns], api_name="ask")
+        api_trigger.click(ui.ask_api, [api_question, turns, api_by_source], [api_answer, turns], api_name="ask")
         demo.load(ui.status, None, status, **private)
     return demo
 

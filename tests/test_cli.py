@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import format_answer, format_report, main
-from assistant.models import Answer, Citation, IndexReport, Skipped
+from assistant.models import Answer, Citation, Disagreement, IndexReport, Position, Skipped
 
 
 def test_missing_corpus_exits_nonzero_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,6 +37,28 @@ def test_answer_is_printed_with_numbered_sources() -> None:
     assert format_answer(Answer(text="The articles don't say.", found=False)) == "The articles don't say."
 
 
+def test_speakers_and_disagreements_are_printed() -> None:
+    answer = Answer(
+        text="Sources differ: three [1]; at least two [2].\n- article 003: Three drones. [1]\n- Press TV: Two. [2]",
+        citations=[Citation(marker=1, source_id="003_x", title="T3", quote="Three drones attacked.",
+                            speaker="Maj. Gen. Saad Maan"),
+                   Citation(marker=2, source_id="002_x", title="T2", outlet="Press TV",
+                            quote="At least two drones.")],
+        disagreements=[Disagreement(point="How many drones?", kind="number", positions=[
+            Position(claim="three", markers=[1]), Position(claim="at least two", markers=[2])])],
+    )
+    assert format_answer(answer).split("\n")[-8:] == [
+        "[1] 003_x: T3",
+        '    Maj. Gen. Saad Maan: "Three drones attacked."',
+        "[2] 002_x: T2 (Press TV)",
+        '    "At least two drones."',
+        "",
+        "Where the sources differ (How many drones?):",
+        "  three: [1]",
+        "  at least two: [2]",
+    ]
+
+
 def test_report_lists_skipped_files() -> None:
     report = IndexReport(added=["a"], skipped=[Skipped(path="b.txt", reason="empty file")], chunks=3, seconds=1.25)
     assert format_report(report) == (
@@ -61,3 +83,16 @@ def test_an_unexpected_error_is_one_line_unless_debugging(
                    "report it.\n")
     with pytest.raises(RuntimeError, match="disk on fire"):
         main(["--debug", *argv])
+
+
+@pytest.mark.integration
+def test_ask_by_source_prints_a_line_per_article(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    code = main(["--corpus", str(corpus), "--data", str(tmp_path / "data"), "ask", "--by-source",
+                 "How many drones were used?"])
+    out = capsys.readouterr().out
+    assert code == 0
+    answer_lines = out.split("\n\nSources:")[0].split("\n")
+    bullets = [line for line in answer_lines if line.startswith("- ")]
+    assert len(bullets) >= 3 and len({line.split(":")[0] for line in bullets}) == len(bullets)
+    assert "Where the sources differ (How many drones were used?):" in out

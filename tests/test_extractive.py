@@ -46,7 +46,9 @@ def test_answer_names_its_sources() -> None:
     gen = ExtractiveGenerator(FakeEmbedder(), min_score=0.2)
     answer = gen.answer(Query.plain("Who blamed the drone attack on militia groups?"), [GENERAL, IRAN])
     assert answer.citations[0].source_id == "b"
-    assert answer.text.split("\n")[0].lstrip("- ").startswith("Press TV: Gen. Frank McKenzie")
+    # the outlet carries the claim; the general makes it
+    assert answer.text.split("\n")[0].lstrip("- ").startswith("Press TV, citing Gen. Frank McKenzie: Gen. Frank")
+    assert answer.citations[0].speaker == "Gen. Frank McKenzie"
 
 
 def test_weak_evidence_is_not_found() -> None:

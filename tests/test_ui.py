@@ -13,7 +13,7 @@ import pytest
 from assistant.core import Assistant
 from assistant.errors import CorpusError, InvalidQuestionError
 from assistant.indexing import Progress
-from assistant.models import Answer, Citation, IndexReport, Message, Skipped
+from assistant.models import Answer, Citation, Disagreement, IndexReport, Message, Position, Skipped
 from assistant.rendering import (
     NO_SOURCES,
     ArticleLibrary,
@@ -21,6 +21,7 @@ from assistant.rendering import (
     find_quote,
     quote_in_context,
     source_card,
+    sources_html,
 )
 from assistant.settings import Settings
 from assistant.ui import SEARCHING, ChatHandlers, IndexStatus, Turn, build_ui, status_markdown
@@ -48,14 +49,16 @@ class FakeBackend:
         self.settings = Settings(corpus_dir=corpus_dir, data_dir=corpus_dir.parent / "data")
         self.queue: list[Answer | Exception] = []
         self.calls: list[tuple[str, list[Message]]] = []
+        self.by_source: list[bool] = []
         self.indexed = 0
 
     def enqueue(self, *items: Answer | Exception) -> FakeBackend:
         self.queue.extend(items)
         return self
 
-    def ask(self, question: str, history: Sequence[Message] | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Message] | None = None, *, by_source: bool = False) -> Answer:
         self.calls.append((question, list(history or [])))
+        self.by_source.append(by_source)
         item = self.queue.pop(0)
         if isinstance(item, Exception):
             raise item
@@ -265,8 +268,8 @@ def test_ask_api_returns_the_answer_fields_and_keeps_the_session(ui: ChatHandler
     backend.enqueue(drones_answer(), InvalidQuestionError("The question is empty: type a question about the articles."))
     data, turns = ui.ask_api("How many drones?", [])
     assert Answer.model_validate(data) == drones_answer()
-    assert set(data) == {"text", "citations", "found", "lead"}
-    assert set(data["citations"][0]) == {"marker", "source_id", "title", "outlet", "quote"}
+    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent"}
+    assert set(data["citations"][0]) == {"marker", "source_id", "title", "outlet", "quote", "speaker"}
     with pytest.raises(gr.Error, match="The question is empty: type a question about the articles."):
         ui.ask_api("", turns)
 
@@ -300,7 +303,7 @@ def test_only_the_ask_endpoint_is_public(backend: FakeBackend) -> None:
     info = build_ui(backend).get_api_info()
     assert list(info["named_endpoints"]) == ["/ask"]
     params = info["named_endpoints"]["/ask"]["parameters"]
-    assert [p["parameter_name"] for p in params] == ["question"]
+    assert [p["parameter_name"] for p in params] == ["question", "by_source"]
 
 
 def test_app_binds_localhost_and_never_shares_by_default() -> None:
@@ -333,3 +336,29 @@ def test_the_question_is_shown_as_text_not_markdown(ui: ChatHandlers) -> None:
     chat = run(ui, "![x](http://127.0.0.1:9/t.png) Who did Iran blame?")[0][0]
     shown = chat[0]["content"]
     assert chat[0]["role"] == "user" and "![x](" not in shown and "\\!\\[x\\]" in shown
+
+
+# ---- who says what ----
+
+
+def test_disagreements_get_their_own_block_above_the_sources(ui: ChatHandlers, backend: FakeBackend) -> None:
+    answer = drones_answer().model_copy(update={
+        "citations": [c.model_copy(update={"speaker": "Maj. Gen. <Saad> Maan"}) for c in drones_answer().citations],
+        "disagreements": [Disagreement(point="How many drones?", kind="number", positions=[
+            Position(claim="three", markers=[1]), Position(claim="at <least> two", markers=[1])])],
+    })
+    backend.enqueue(answer)
+    panel = run(ui, "How many drones?")[-1][1]
+    block, cards = panel.split('<div class="nd-sources-list">')
+    assert block.startswith('<section class="nd-differ" aria-label="Where the sources differ">')
+    assert "How many drones?" in block and "at &lt;least&gt; two" in block  # escaped like all article text
+    assert block.count('href="#nd-src-0-1"') == 2  # each side links to the card that states it
+    assert "Claim by Maj. Gen. &lt;Saad&gt; Maan" in cards
+
+
+def test_the_per_source_toggle_reaches_the_assistant(ui: ChatHandlers, backend: FakeBackend) -> None:
+    backend.enqueue(drones_answer(), drones_answer())
+    list(ui.respond("How many drones?", [], [], True))
+    list(ui.respond("How many drones?", [], []))
+    assert backend.by_source == [True, False]
+    assert "nd-differ" not in sources_html(drones_answer(), 0, ui.library)  # no block without a disagreement

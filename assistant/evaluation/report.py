@@ -13,7 +13,8 @@ from .runner import METRICS, EvalReport, PhrasingResult, QuestionResult, Rate, S
 
 REPORTS_DIR = PROJECT_DIR / "evals" / "reports"
 _HEADERS = {
-    "fact_recall": "facts", "forbidden": "forbid", "citation_precision": "cite-prec", "citation_recall": "cite-rec",
+    "fact_recall": "facts", "sides_cited": "sides", "forbidden": "forbid", "citation_precision": "cite-prec",
+    "citation_recall": "cite-rec",
     "quote_exactness": "quotes", "answered": "answered", "refusal_accuracy": "refusal",
     "retrieval_recall": "ret-rec", "mrr": "mrr", "false_refusal": "false-ref",
 }

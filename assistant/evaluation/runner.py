@@ -19,7 +19,7 @@ from .gold import GOLD_FILE, KINDS, REFUSAL_KINDS, EvalFileError, GoldQuestion, 
 
 # Metric names in report order; each is the mean value of the checks of that name (a pass rate for pass/fail ones).
 METRICS: tuple[str, ...] = (
-    "fact_recall", "forbidden", "citation_precision", "citation_recall", "quote_exactness",
+    "fact_recall", "sides_cited", "forbidden", "citation_precision", "citation_recall", "quote_exactness",
     "answered", "refusal_accuracy", "retrieval_recall", "mrr",
 )
 # Per-question rates beside the check metrics: `pass` (every check passed) and `false_refusal` (an answerable
@@ -212,6 +212,7 @@ def score_question(
     """Every check that applies to this question's answer and retrieval."""
     checks = [
         scorers.fact_recall(answer, gold),
+        scorers.sides_cited(answer, gold),
         scorers.forbidden(answer, gold),
         scorers.citation_precision(answer, gold),
         scorers.citation_recall(answer, gold),

@@ -54,6 +54,20 @@ def fact_recall(answer: Answer, gold: GoldQuestion) -> Check | None:
     return Check(name="fact_recall", passed=False, reason=f"missing {len(missing)} of {len(gold.facts)} facts: {shown}")
 
 
+def sides_cited(answer: Answer, gold: GoldQuestion) -> Check | None:
+    """A disputed question: each side (fact) is in a cited quote, so it is cited to an article that says it."""
+    if gold.kind != "disputed" or not gold.facts:
+        return None
+    quotes = [flatten(c.quote) for c in answer.citations]
+    missing = [alts for alts in gold.facts if not any(_search(p, q) for p in alts for q in quotes)]
+    share = 1 - len(missing) / len(gold.facts)
+    if not missing:
+        return Check(name="sides_cited", passed=True, reason=f"each of {len(gold.facts)} sides is in a cited quote")
+    shown = "; ".join(" | ".join(alts) for alts in missing)
+    return Check(name="sides_cited", passed=False, value=share,
+                 reason=f"{len(missing)} of {len(gold.facts)} sides in no cited quote: {shown}")
+
+
 def forbidden(answer: Answer, gold: GoldQuestion) -> Check | None:
     """No forbidden claim (regex) appears in the answer text."""
     if not gold.forbidden:
