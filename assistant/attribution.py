@@ -213,7 +213,9 @@ def speaker(sentence: str, context: str = "") -> str | None:
     found = _own(sentence, context, depth=1)
     if found is None and sentence.lstrip().startswith(("\u201c", '"')):
         # A quotation with no attribution of its own goes on from the sentence before ("...," he said. "More.")
-        return _antecedent(context, depth=1, person=False)
+        found = _antecedent(context, depth=1, person=False)
+    if found and re.match(r"(?:The|A|An)\s", found):  # "the State Department", as it reads inside a label
+        found = found[0].lower() + found[1:]
     return found
 
 
@@ -238,7 +240,5 @@ def claim_label(outlets: list[str], speaker_name: str | None) -> str:
     """The label in front of a quoted claim: who carries it and, when it reports someone, whose claim it is."""
     carriers = " and ".join(dict.fromkeys(outlets))
     if speaker_name and speaker_name.lower() not in carriers.lower():
-        if re.match(r"(?:A|An|The)\s", speaker_name):  # "citing a spokesman for ...", mid-sentence
-            speaker_name = speaker_name[0].lower() + speaker_name[1:]
         return f"{carriers}, citing {speaker_name}"
     return carriers

@@ -274,13 +274,17 @@ class ExtractiveGenerator:
             if cand.score < max(self.min_score, self.polar_floor * ranked[0].score):
                 break
             best.setdefault(cand.passage.source_id, cand)
-        if question.answer_type != "yesno":  # any sentence is a yes/no "side"; there the best one answers
-            # A sentence stating a side is evidence on the point even below the floor of a lone answer, as in
-            # `_sided`.
-            sided = [c for c in ranked if c.score >= self.polar_floor * ranked[0].score]
-            for cand in reversed(sided):
-                if self.sides.of(question, cand.text):
-                    best[cand.passage.source_id] = cand
+        # A sentence stating a side is evidence on the point even below the floor of a lone answer, as in
+        # `_sided`; for a yes/no question only a "no" is (any sentence reads as "yes"), and only where the source
+        # has no fair answer of its own.
+        polar = question.answer_type == "yesno"
+        sided = [c for c in ranked if c.score >= self.polar_floor * ranked[0].score]
+        for cand in reversed(sided):
+            if polar and cand.passage.source_id in best and best[cand.passage.source_id] is not cand:
+                continue
+            found = self.sides.of(question, cand.text)
+            if found and (not polar or found[0].key == "no"):
+                best[cand.passage.source_id] = cand
         return [_Claim(c) for c in sorted(best.values(), key=lambda c: (-c.score, c.order))]
 
     def _sided(self, ranked: list[_Candidate], question: Question, chosen: list[_Claim]) -> list[_Claim]:

@@ -175,7 +175,7 @@ def answer_markdown(answer: Answer, turn: int) -> str:
     if not answer.found:
         return f"{escape_md(answer.text)}\n\n{NOT_FOUND_HINT}"
     markers = {c.marker for c in answer.citations}
-    lines = []
+    lines: list[str] = []
     for line in answer.text.split("\n"):
         bullet = "- " if line.startswith("- ") else ""
         parts = _MARKER.split(line[len(bullet) :])
@@ -187,6 +187,8 @@ def answer_markdown(answer: Answer, turn: int) -> str:
                 out.append(f"[\\[{part}\\]](#{anchor(turn, int(part))})")
             else:
                 out.append(f"\\[{part}\\]")
+        if not bullet and lines and lines[-1].startswith("- "):
+            lines.append("")  # a line after a list is its own paragraph, not part of the last item
         lines.append(bullet + "".join(out))
     return "\n".join(lines)
 

@@ -195,3 +195,39 @@ def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int
                 shutil.copy(shot, Path(target) / name)
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_browser_shows_where_the_sources_differ(app_url: str, tmp_path: Path) -> None:
+    """A disputed question: the answer leads with each side, and a block above the cards links each to its card."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(app_url)
+            sync_api.expect(page.locator("#nd-status")).to_contain_text("5 articles", timeout=90_000)
+            page.get_by_label("Source by source: one line per article").check()
+            box = page.get_by_placeholder("Ask about the articles…")
+            box.fill("Was al-Kadhimi hurt?")
+            box.press("Enter")
+            block = page.locator("#nd-sources .nd-differ")
+            block.wait_for(timeout=60_000)
+            sync_api.expect(block).to_contain_text("Where the sources differ")
+            sync_api.expect(block.locator(".nd-side")).to_have_text(["No", "Yes"])
+            page.wait_for_timeout(1500)  # let the stream finish
+            answer = page.locator("#nd-chat .bot").last.inner_text()
+            assert answer.startswith("Sources differ: No")
+            assert "Nothing on this in: Sputnik International." in answer  # source by source: the silent one named
+            shot = tmp_path / "screenshot-differ.png"
+            page.screenshot(path=str(shot))
+            if target := os.environ.get("NEWSDESK_SCREENSHOT_DIR"):
+                shutil.copy(shot, Path(target) / shot.name)
+            block.locator("a", has_text="[3]").click()
+            assert page.url.endswith("#nd-src-0-3")
+            sync_api.expect(page.locator("#nd-src-0-3 .nd-speaker")).to_have_count(0)  # narration: nobody cited
+            sync_api.expect(page.locator("#nd-src-0-1 .nd-speaker")).to_have_text("Claim by Mr. Kadhimi")
+        finally:
+            browser.close()

@@ -73,7 +73,8 @@ def test_sources_are_named_plainly_never_by_a_cut_headline() -> None:
     assert source_name("001_b9b850b8616dede0", "Sputnik International") == "Sputnik International"
     sputnik = claim_label(["Sputnik International"], "Saeed Khatibzadeh")
     assert sputnik == "Sputnik International, citing Saeed Khatibzadeh"
-    assert claim_label(["Press TV"], "A spokesman for Fatah") == "Press TV, citing a spokesman for Fatah"
+    assert claim_label(["Press TV"], "a spokesman for Fatah") == "Press TV, citing a spokesman for Fatah"
+    assert speaker("A spokesman for Fatah said the US was to blame.") == "a spokesman for Fatah"
     assert claim_label(["Press TV", "Press TV"], None) == "Press TV"
 
 

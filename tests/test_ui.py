@@ -168,6 +168,11 @@ def test_answer_markdown_links_markers_and_escapes_article_text() -> None:
     assert second == "- \"Iran denied any role\": \\*Iran's\\* ministry blamed others. [\\[2\\]](#nd-src-2-2)"
 
 
+def test_a_line_after_the_list_is_its_own_paragraph() -> None:
+    answer = drones_answer().model_copy(update={"text": drones_answer().text + "\nNothing on this in: article 004."})
+    assert answer_markdown(answer, turn=0).split("\n")[-2:] == ["", "Nothing on this in: article 004."]
+
+
 def test_article_library_rereads_the_folder_when_it_changes(corpus: Path) -> None:
     library = ArticleLibrary(corpus)
     assert library.get("new") is None
