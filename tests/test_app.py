@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gradio_client import Client
@@ -135,15 +136,21 @@ def test_only_ask_is_offered_to_programs(app_url: str) -> None:
     assert list(api["named_endpoints"]) == ["/ask"]
 
 
+def _playwright() -> Any:
+    """playwright's sync API, or a skip saying what to install."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    return sync_api
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(
     ("width", "height", "name"), [(1280, 900, "screenshot.png"), (390, 844, "screenshot-narrow.png")]
 )
 def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int, height: int, name: str) -> None:
     """Type a question in headless Chromium, wait for the answer, check the sources panel quotes it; screenshot."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    sync_api = _playwright()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -200,9 +207,7 @@ def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int
 @pytest.mark.browser
 def test_browser_shows_where_the_sources_differ(app_url: str, tmp_path: Path) -> None:
     """A disputed question: the answer leads with each side, and a block above the cards links each to its card."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    sync_api = _playwright()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
