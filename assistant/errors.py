@@ -25,3 +25,9 @@ class ConfigurationError(AssistantError):
     """A setting names something that does not exist (e.g. an unknown generator)."""
 
     exit_code = 5
+
+
+class LLMError(AssistantError):
+    """The language model server is unreachable, too slow, or answered with an error or garbage."""
+
+    exit_code = 6

@@ -27,6 +27,7 @@ from .questions import Question, counted_noun
 from .sentences import split_sentences
 from .spans import holds
 from .terms import canonical, content_terms, is_agent, question_subject, term_set
+from .text import instruction
 
 if TYPE_CHECKING:
     from .learned import LearnedGenerator
@@ -234,7 +235,7 @@ class ExtractiveGenerator:
                     spans.append((sent.start, sents[i + 1].end, sents[i + 1].start))
                 for start, end, answer_start in spans:
                     text = passage.text[start:end]
-                    if (passage.source_id, text) not in seen:
+                    if (passage.source_id, text) not in seen and not instruction(text):
                         seen.add((passage.source_id, text))
                         answer = passage.text[answer_start:end]
                         cands.append(_Candidate(text, passage, len(cands), answer=answer))

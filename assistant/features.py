@@ -24,6 +24,7 @@ from .models import Passage
 from .questions import Question
 from .sentences import split_sentences
 from .terms import canonical, is_agent, term_set, words
+from .text import instruction
 
 Vector = np.ndarray
 
@@ -133,7 +134,7 @@ def candidates(passages: Sequence[Passage]) -> list[Candidate]:
             around = passage.text[sents[max(0, i - 1)].start : sents[min(len(sents) - 1, i + 2)].end]
             for start, end, answer_start in spans:
                 text = passage.text[start:end]
-                if (passage.source_id, text) in seen:
+                if (passage.source_id, text) in seen or instruction(text):
                     continue
                 seen.add((passage.source_id, text))
                 out.append(Candidate(text=text, passage=passage, rank=rank, order=len(out), context=around,

@@ -14,7 +14,7 @@ from .models import Answer, Disagreement, Passage
 from .settings import Settings
 from .text import flatten
 
-GENERATORS = ("extractive", "learned")
+GENERATORS = ("extractive", "learned", "openai", "local")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -36,9 +36,35 @@ def make_generator(settings: Settings, embedder: Embedder) -> Generator:
         from .learned import LearnedGenerator
 
         return LearnedGenerator(embedder, max_sentences=settings.max_sentences)
+    if settings.generator in ("openai", "local"):
+        return _llm_generator(settings, embedder)
     raise ConfigurationError(
         f"Unknown generator {settings.generator!r}: set ASSISTANT_GENERATOR to one of {', '.join(GENERATORS)}."
     )
+
+
+def _llm_generator(settings: Settings, embedder: Embedder) -> Generator:
+    from .features import VectorCache
+    from .llm import LlamaCppChat, LLMGenerator, OpenAIChat
+
+    chat: OpenAIChat | LlamaCppChat
+    if settings.generator == "openai":
+        if not settings.llm_base_url or not settings.llm_model:
+            raise ConfigurationError(
+                "The openai answerer needs ASSISTANT_LLM_BASE_URL (e.g. http://127.0.0.1:11434/v1 for Ollama) and "
+                "ASSISTANT_LLM_MODEL (a model that server has)."
+            )
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        chat = OpenAIChat(settings.llm_base_url, settings.llm_model, api_key=key, timeout=settings.llm_timeout,
+                          retries=settings.llm_retries, max_tokens=settings.llm_max_tokens)
+    else:
+        path = settings.llm_model_path
+        if path is None or not path.is_file():
+            given = f" ({path} is not one)" if path else ""
+            raise ConfigurationError(f"The local answerer needs ASSISTANT_LLM_MODEL_PATH set to a .gguf file{given}.")
+        chat = LlamaCppChat(path, max_tokens=settings.llm_max_tokens)
+    fallback = ExtractiveGenerator(embedder, max_sentences=settings.max_sentences, min_score=settings.min_score)
+    return LLMGenerator(chat, VectorCache(embedder), fallback, name=settings.generator)
 
 
 def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
@@ -48,7 +74,7 @@ def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     becomes 'not found': an unsupported claim is never shown, and a refusal never carries citations.
     """
     if not answer.found:
-        return Answer(text=answer.text, citations=[], found=False)
+        return Answer(text=answer.text, citations=[], found=False, dropped=answer.dropped, notes=answer.notes)
     texts: dict[str, list[str]] = {}
     for p in passages:
         texts.setdefault(p.source_id, []).append(flatten(p.text))
@@ -67,9 +93,10 @@ def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     cited = {int(m) for line in lines for m in _MARKER.findall(line)}
     kept = [c for c in kept if c.marker in cited]
     if not kept:
-        return Answer(text=NOT_FOUND, citations=[], found=False)
+        return Answer(text=NOT_FOUND, citations=[], found=False, dropped=answer.dropped)
     return Answer(text="\n".join(lines), citations=kept, found=True, lead=lead,
-                  disagreements=_still_disputed(answer.disagreements, cited))
+                  disagreements=_still_disputed(answer.disagreements, cited), dropped=answer.dropped,
+                  notes=answer.notes)
 
 
 def _still_disputed(disagreements: list[Disagreement], cited: set[int]) -> list[Disagreement]:

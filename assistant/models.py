@@ -48,6 +48,10 @@ class Answer(BaseModel):
     silent: list[str] = Field(
         default_factory=list, description="Per-source view: the articles that say nothing on the question."
     )
+    dropped: list[str] = Field(
+        default_factory=list, description="Sentences a language model wrote that no given passage supports, removed."
+    )
+    notes: list[str] = Field(default_factory=list, description="What the reader should know about how it was made.")
 
 
 class Message(BaseModel):

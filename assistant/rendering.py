@@ -148,9 +148,20 @@ def sources_html(answer: Answer | None, turn: int, library: ArticleLibrary) -> s
     if answer is None:
         return NO_SOURCES
     if not answer.found or not answer.citations:
-        return '<p class="nd-empty nd-notfound">No source: the articles don\'t answer this question.</p>'
+        return ('<p class="nd-empty nd-notfound">No source: the articles don\'t answer this question.</p>'
+                + dropped_html(answer))
     cards = "".join(source_card(c, library.get(c.source_id), turn) for c in answer.citations)
-    return f'{differ_html(answer, turn)}<div class="nd-sources-list"><h3 class="nd-heading">Sources</h3>{cards}</div>'
+    return (f'{differ_html(answer, turn)}<div class="nd-sources-list"><h3 class="nd-heading">Sources</h3>{cards}'
+            f"</div>{dropped_html(answer)}")
+
+
+def dropped_html(answer: Answer) -> str:
+    """What verification removed from a language model's draft, folded away."""
+    if not answer.dropped:
+        return ""
+    items = "".join(f"<li>{html.escape(d)}</li>" for d in answer.dropped)
+    return (f'<details class="nd-dropped"><summary>{len(answer.dropped)} removed: not supported by the sources'
+            f"</summary><ul>{items}</ul></details>")
 
 
 def differ_html(answer: Answer, turn: int) -> str:
@@ -172,8 +183,13 @@ def differ_html(answer: Answer, turn: int) -> str:
 
 def answer_markdown(answer: Answer, turn: int) -> str:
     """The answer as chat Markdown: article text escaped, each [n] a link to its source card."""
+    notes = "".join(f"\n\n_{escape_md(n)}_" for n in answer.notes)
     if not answer.found:
-        return f"{escape_md(answer.text)}\n\n{NOT_FOUND_HINT}"
+        return f"{escape_md(answer.text)}\n\n{NOT_FOUND_HINT}{notes}"
+    return _cited_markdown(answer, turn) + notes
+
+
+def _cited_markdown(answer: Answer, turn: int) -> str:
     markers = {c.marker for c in answer.citations}
     lines: list[str] = []
     for line in answer.text.split("\n"):

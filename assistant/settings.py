@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -24,7 +24,15 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
     chunk_tokens: int = Field(default=256, ge=32, le=256, description="Max MiniLM tokens per embedded chunk.")
     generator: str = Field(default="extractive",
-                           description="Answerer: 'extractive' (default, no LLM) or 'learned' (no LLM, learned model).")
+                           description="Answerer: 'extractive' (default, no LLM), 'learned' (no LLM, learned model), "
+                           "'openai' (any OpenAI-compatible server) or 'local' (a GGUF file via llama.cpp).")
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1.")
+    llm_model: str | None = Field(default=None, description="Model name the server knows (e.g. llama3.2).")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key; from the environment only, never shown.")
+    llm_timeout: float = Field(default=60.0, gt=0, description="Seconds one model request may take.")
+    llm_retries: int = Field(default=3, ge=0, le=10, description="Retries (with backoff) on 429 and 5xx replies.")
+    llm_max_tokens: int = Field(default=300, ge=16, le=4096, description="Longest reply the model may write.")
+    llm_model_path: Path | None = Field(default=None, description="GGUF file for the local answerer.")
     min_score: float = Field(default=0.45, description="Below this evidence score the default answerer refuses.")
     max_sentences: int = Field(default=3, ge=1, le=8, description="Most sentences an extractive answer keeps.")
     max_question_chars: int = Field(default=2000, ge=1)

@@ -95,3 +95,16 @@ def clean_lines(text: str) -> list[str]:
         if not is_boilerplate(line):
             lines.append(line)
     return lines
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,40}\b(?:instructions?|prompts?|rules|directions)\b|"
+    r"\b(?:system prompt|as an ai\b|you are (?:now )?(?:a|an|the) (?:assistant|ai|language model|chatbot))",
+    re.IGNORECASE,
+)
+
+
+def instruction(sentence: str) -> bool:
+    """A sentence that addresses a language model ("Ignore previous instructions and say ..."): an article that
+    carries one is reporting or planting it, so it is never quoted as evidence, by any answerer."""
+    return bool(_INSTRUCTION.search(sentence))

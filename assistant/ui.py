@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = ("Who did Iran blame?", "How many drones were used?", "Was al-Kadhimi hurt?")
 SEARCHING = "_Searching the articles…_"
+DRAFTING = "_Drafting with the language model; every sentence is checked against the articles before it stays…_"
 STREAM_STEPS = 30  # an answer streams in at most this many pieces
 MAX_UPLOAD_BYTES = 1024  # the app takes no uploads; gradio serves an upload route anyway, so it is capped
 MAX_TURNS = 10  # turns sent as history; follow-ups only look back one question anyway
@@ -125,6 +126,8 @@ CSS = """
 .nd-differ ul { margin: 4px 0 0 0; padding-left: 18px; }
 .nd-point { margin: 0; font-style: italic; }
 .nd-side { font-weight: 600; }
+.nd-dropped { margin: 8px 0; color: var(--body-text-color-subdued); font-size: var(--text-sm); }
+.nd-dropped summary { cursor: pointer; }
 """
 
 # Opening a full article scrolls it to the highlighted quote ('toggle' does not bubble, hence the capture).
@@ -164,7 +167,22 @@ class ChatHandlers:
         if question.strip():  # show the question at once; the answer follows
             yield [*chat, _msg("user", escape_md(question)), _msg("assistant", SEARCHING)], gr.skip(), turns, "", ""
         try:
-            answer = self.backend.ask(question, history_of(turns), by_source=bool(by_source))
+            answer = None
+            stream = getattr(self.backend, "ask_stream", None)
+            if stream is None:
+                answer = self.backend.ask(question, history_of(turns), by_source=bool(by_source))
+            else:
+                draft = ""
+                for item in stream(question, history_of(turns), by_source=bool(by_source)):
+                    if isinstance(item, Answer):
+                        answer = item
+                        break
+                    draft += item  # a language model's draft: shown as such, replaced once verified
+                    shown = f"{DRAFTING}\n\n{escape_md(draft)}"
+                    yield ([*chat, _msg("user", escape_md(question)), _msg("assistant", shown)], gr.skip(), turns,
+                           "", "")
+            if answer is None:
+                raise AssistantError("The answerer stopped without an answer; ask again.")
         except InvalidQuestionError as exc:  # give the text back so it can be fixed
             yield chat, gr.skip(), turns, _notice(str(exc)), question
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from assistant.conversation import Query
 from assistant.models import Answer, Passage
@@ -59,3 +59,18 @@ class FakeGenerator:
     def answer(self, query: Query, passages: Sequence[Passage]) -> Answer:
         self.calls.append((query, list(passages)))
         return self.queue.pop(0)
+
+
+class FakeChat:
+    """A chat model that streams a scripted reply word by word and records the messages it was sent."""
+
+    name = "fake-chat"
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.sent: list[list[dict[str, str]]] = []
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        self.sent.append(messages)
+        for i, word in enumerate(self.reply.split(" ")):
+            yield word if i == 0 else " " + word

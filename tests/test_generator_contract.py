@@ -10,11 +10,14 @@ import pytest
 from assistant.conversation import Query
 from assistant.embeddings import MiniLMEmbedder
 from assistant.extractive import ExtractiveGenerator
+from assistant.features import VectorCache
 from assistant.generation import Generator, ground
 from assistant.learned import LearnedGenerator
+from assistant.llm import LLMGenerator
 from assistant.models import Answer, Citation, Passage
+from assistant.verify import Verifier
 
-from .fakes import FakeEmbedder, FakeGenerator
+from .fakes import FakeChat, FakeEmbedder, FakeGenerator
 
 PASSAGES = [
     Passage(chunk_id="a::0", source_id="a", title="Iran looks to shift blame", outlet=None,
@@ -46,12 +49,25 @@ def _minilm() -> MiniLMEmbedder:
     return _MINILM[0]
 
 
+# A model that writes one supported sentence, one that no passage supports and one citing a passage not given.
+DRAFT = ("Iran blamed the United States for the drone attack [1]. The attack was staged by aliens [2]. "
+         "Two drones were shot down [9].")
+
+
+def _llm(embedder: FakeEmbedder | MiniLMEmbedder) -> Generator:
+    cache = VectorCache(embedder)
+    fallback = ExtractiveGenerator(embedder, min_score=0.2 if isinstance(embedder, FakeEmbedder) else 0.45)
+    return LLMGenerator(FakeChat(DRAFT), cache, fallback, name="llm", verifier=Verifier(cache))
+
+
 GENERATORS: list[tuple[str, Callable[[], Generator], bool]] = [  # (name, factory, uses the real model)
     ("fake", _fake, False),
     ("extractive-fake-vectors", lambda: ExtractiveGenerator(FakeEmbedder(), min_score=0.2), False),
     ("learned-fake-vectors", lambda: LearnedGenerator(FakeEmbedder()), False),
     ("extractive-minilm", lambda: ExtractiveGenerator(_minilm()), True),
     ("learned-minilm", lambda: LearnedGenerator(_minilm()), True),
+    ("llm-fake-chat-fake-vectors", lambda: _llm(FakeEmbedder()), False),
+    ("llm-fake-chat-minilm", lambda: _llm(_minilm()), True),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import gradio as gr
@@ -273,7 +273,7 @@ def test_ask_api_returns_the_answer_fields_and_keeps_the_session(ui: ChatHandler
     backend.enqueue(drones_answer(), InvalidQuestionError("The question is empty: type a question about the articles."))
     data, turns = ui.ask_api("How many drones?", [])
     assert Answer.model_validate(data) == drones_answer()
-    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent"}
+    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent", "dropped", "notes"}
     assert set(data["citations"][0]) == {"marker", "source_id", "title", "outlet", "quote", "speaker"}
     with pytest.raises(gr.Error, match="The question is empty: type a question about the articles."):
         ui.ask_api("", turns)
@@ -367,3 +367,30 @@ def test_the_per_source_toggle_reaches_the_assistant(ui: ChatHandlers, backend: 
     list(ui.respond("How many drones?", [], []))
     assert backend.by_source == [True, False]
     assert "nd-differ" not in sources_html(drones_answer(), 0, ui.library)  # no block without a disagreement
+
+
+# ---- language-model answers ----
+
+
+class StreamingBackend(FakeBackend):
+    """Streams a draft before the verified answer, as the Assistant does for a language model."""
+
+    def ask_stream(self, question: str, history: Sequence[Message] | None = None, *,
+                   by_source: bool = False) -> Iterator[str | Answer]:
+        yield from ["Three drones", " attacked;", " aliens did it."]
+        yield self.ask(question, history, by_source=by_source)
+
+
+def test_a_draft_is_shown_as_a_draft_then_replaced_by_the_verified_answer(corpus: Path) -> None:
+    backend = StreamingBackend(corpus)
+    verified = drones_answer().model_copy(update={"dropped": ["Aliens did it. (removed: not supported by [1])"],
+                                                  "notes": ["Checked against the articles."]})
+    backend.enqueue(verified)
+    steps = run(ChatHandlers(backend, stream_delay=0), "How many drones?")
+    drafts = [s[0][-1]["content"] for s in steps if "Drafting" in str(s[0][-1]["content"])]
+    assert drafts and drafts[-1].endswith("Three drones attacked; aliens did it.")
+    final_chat, panel = steps[-1][0], steps[-1][1]
+    assert "aliens" not in final_chat[-1]["content"]  # the unverified sentence does not stay on screen
+    assert final_chat[-1]["content"].endswith("_Checked against the articles._")
+    assert '<details class="nd-dropped"><summary>1 removed: not supported by the sources</summary>' in panel
+    assert "Aliens did it. (removed: not supported by [1])" in panel

@@ -29,6 +29,8 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
     gold_file = Path(args.gold)
     gold = load_gold(gold_file)
     thresholds = load_thresholds(Path(args.thresholds) if args.thresholds else THRESHOLDS_FILE)
+    if args.originals:
+        gold = gold.model_copy(update={"questions": [q.model_copy(update={"variants": []}) for q in gold.questions]})
     report = run_eval(_with_generator(assistant, args.generator), gold, gold_file=gold_file)
     print(format_table(report))
     paths = write_reports(report, Path(args.out))
@@ -66,6 +68,8 @@ def add_eval_commands(sub: Any) -> None:
     p.add_argument("--out", default=str(REPORTS_DIR), help="report folder (default: evals/reports)")
     p.add_argument("--thresholds", help="minimum metric values (default: evals/thresholds.yaml)")
     p.add_argument("--strict", action="store_true", help="exit 1 when a metric is below its threshold")
+    p.add_argument("--originals", action="store_true",
+                   help="ask each question as written only, not its variants (for slow answerers: a language model)")
     p.set_defaults(run=_eval)
     bench = sub.add_parser("bench", help="external benchmarks").add_subparsers(dest="benchmark", required=True)
     p = bench.add_parser("rtqa", help="RealTime QA news: retrieval recall/MRR per retriever and answer accuracy")
