@@ -39,6 +39,8 @@ def format_report(report: IndexReport) -> str:
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
         f"{report.chunks} chunks."
     ]
+    for r in report.repaired:
+        lines.append(f"  repaired: {r}")
     for s in report.skipped:
         lines.append(f"  skipped {s.path}: {s.reason}")
     return "\n".join(lines)

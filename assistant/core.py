@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -22,8 +23,9 @@ from .questions import Question
 from .retrieval import BM25Retriever, DenseRetriever, HybridRetriever
 from .scope import scope
 from .settings import Settings
-from .store import ChromaStore
+from .store import ChromaStore, open_store
 
+log = logging.getLogger(__name__)
 _PASTED_MARKERS = re.compile(r"\[\d+\]")
 OUTLET_DEPTH = 5  # times top_k fetched when the question names an outlet, so its articles fill the top_k
 PER_SOURCE_PASSAGES = 2  # passages per article in the per-source view: its best two are where it answers, if at all
@@ -54,42 +56,62 @@ class Assistant:
         self._store: ChromaStore | None = None
         self._retriever: HybridRetriever | None = None
         self._state: IndexState | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the live retriever: held only to read or replace it
+        self._build_lock = threading.RLock()  # one build at a time; questions go on meanwhile
+        self._repairs: list[str] = []  # damage found on opening, reported by the next build
         self._sides = Sides(VectorCache(self.embedder, capacity=4096).get)
 
     @property
     def store(self) -> ChromaStore:
-        """The Chroma database under the data directory (opened on first use)."""
+        """The Chroma database under the data directory (opened on first use; a damaged one is set aside)."""
         if self._store is None:
-            self._store = ChromaStore(self.settings.data_dir / "chroma")
+            self._store, damage = open_store(self.settings.data_dir / "chroma")
+            if damage:
+                self._repairs.append(damage)
         return self._store
 
     def index(self, *, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
-        """Build or update the index from the corpus folder; returns what changed and what was skipped."""
+        """Build or update the index from the corpus folder; returns what changed, what was skipped and what
+        damage was repaired. Questions keep being answered from the previous index until the build is done."""
+        with self._build_lock:
+            report = self._index(rebuild=rebuild, progress=progress)
         with self._lock:
-            return self._index(rebuild=rebuild, progress=progress)
+            self._retriever = None  # the next question loads what changed
+        return report
 
     def _index(self, *, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
+        store = self.store
         report = build_index(
             self.settings.corpus_dir,
             self.settings.data_dir,
-            self.store,
+            store,
             self.embedder,
             collection=self.settings.collection,
             chunk_tokens=self.settings.chunk_tokens,
             rebuild=rebuild,
             progress=progress,
         )
-        self._retriever = None  # reload what changed on the next question
+        if self._repairs:
+            report.repaired[:0], self._repairs = self._repairs, []
+        for line in report.repaired:
+            log.warning("%s", line)
         return report
 
+    def _needs_build(self, state: IndexState | None) -> bool:
+        """No usable index: none yet, a damaged or outdated one, or one whose passages left the vector store."""
+        if state is None or state.signature != signature(self.embedder, self.settings.chunk_tokens):
+            return True
+        return bool(self._repairs) or not state.chunk_ids <= set(self.store.ids(state.collection))
+
     def retriever(self) -> HybridRetriever:
-        """The hybrid retriever (dense + BM25) over the current index, building the index on first use."""
+        """The hybrid retriever (dense + BM25) over the current index; builds or repairs the index first when
+        there is no usable one, so a question is never answered from an empty or damaged index."""
         with self._lock:
             if self._retriever is None:
                 state = IndexState.load(self.settings.data_dir)
-                if state is None or state.signature != signature(self.embedder, self.settings.chunk_tokens):
-                    self._index()
+                if self._needs_build(state):
+                    with self._build_lock:
+                        self._index()
                     state = IndexState.load(self.settings.data_dir)
                 assert state is not None
                 live = state.chunk_ids

@@ -51,11 +51,21 @@ class IndexState(BaseModel):
 
     @classmethod
     def load(cls, data_dir: Path) -> IndexState | None:
-        """The saved state, or None when no index was built yet."""
+        """The saved state, or None when no index was built yet or its file is damaged."""
+        return cls.read(data_dir)[0]
+
+    @classmethod
+    def read(cls, data_dir: Path) -> tuple[IndexState | None, str | None]:
+        """The saved state (None if there is none) and, when its file is damaged, what is wrong with it."""
         path = data_dir / STATE_FILE
         if not path.exists():
-            return None
-        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+            return None, None
+        try:
+            return cls.model_validate_json(path.read_text(encoding="utf-8")), None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            kind = type(exc).__name__
+            return None, (f"The index state file {STATE_FILE} was damaged ({kind}); the index was rebuilt from the "
+                          "corpus.")
 
     def save(self, data_dir: Path) -> None:
         """Write atomically: a crash leaves either the old or the new state, never half of one."""
@@ -90,7 +100,8 @@ def build_index(
     started = time.perf_counter()
     docs, skipped = read_corpus(corpus_dir)
     sig = signature(embedder, chunk_tokens)
-    old = IndexState.load(data_dir)
+    old, damage = IndexState.read(data_dir)
+    report = IndexReport(skipped=skipped, repaired=[damage] if damage else [])
     fresh = rebuild or old is None or old.signature != sig
     # Collections of builds that never finished are not the live one: sweep them.
     for name in store.collections(prefix=f"{collection}-"):
@@ -102,9 +113,17 @@ def build_index(
     else:
         assert old is not None
         state = old.model_copy(deep=True)
+        stored = set(store.ids(state.collection))
         # Sweep chunks a previous interrupted build left behind.
-        store.delete(state.collection, sorted(set(store.ids(state.collection)) - state.chunk_ids))
-    report = IndexReport(skipped=skipped)
+        store.delete(state.collection, sorted(stored - state.chunk_ids))
+        # Documents whose passages are gone from the vector store (a deleted or replaced database) are re-embedded.
+        lost = {sid for sid, entry in state.docs.items() if not set(entry.chunk_ids) <= stored}
+        if lost:
+            for sid in lost:
+                entry = state.docs[sid]
+                state.docs[sid] = entry.model_copy(update={"content_hash": "", "chunk_ids": []})
+            report.repaired.append(f"{len(lost)} article(s) had lost their passages from the vector store; they were "
+                                   "embedded again.")
     todo = [d for d in docs if fresh or d.source_id not in state.docs
             or state.docs[d.source_id].content_hash != d.content_hash]
     changed = {d.source_id for d in todo}

@@ -110,6 +110,7 @@ class IndexReport(BaseModel):
     removed: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
+    repaired: list[str] = Field(default_factory=list, description="Damage found in the index and how it was fixed.")
     chunks: int = 0
     seconds: float = 0.0
 

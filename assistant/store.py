@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,22 @@ class ChromaStore:
         """Delete a whole collection if it exists."""
         if collection in self.collections():
             self._client.delete_collection(collection)
+
+
+def open_store(path: Path) -> tuple[ChromaStore, str | None]:
+    """The store under `path`, and None; or, when its database is damaged, a new empty one and what happened
+    (the damaged folder is kept beside it, renamed, and the next build fills the new one from the corpus)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+    from chromadb.errors import ChromaError
+
+    try:
+        store = ChromaStore(path)
+        store.collections()  # a damaged database fails on its first read
+        return store, None
+    except ChromaError as exc:
+        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        path.rename(aside)
+        SharedSystemClient.clear_system_cache()  # chromadb keeps one client per path in the process
+        reason = str(exc).split(": ")[-1][:80]
+        return ChromaStore(path), (f"The vector store was damaged ({reason}); it was moved aside to {aside.name} "
+                                   "and the index was rebuilt from the corpus.")

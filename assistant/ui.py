@@ -87,7 +87,17 @@ def report_markdown(report: IndexReport) -> str:
     )
     # A file name is shown as text: inside a code span a backtick in the name would end the span.
     skipped = "".join(f"\n- skipped {escape_md(s.path)}: {escape_md(s.reason)}" for s in report.skipped)
-    return text + skipped
+    repaired = "".join(f"\n- repaired: {escape_md(r)}" for r in report.repaired)
+    return text + repaired + skipped
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)*([\w.@+-]+)/?")
+
+
+def public_message(message: str) -> str:
+    """An error message for remote callers: a server path is shown by its last part ("corpus/"), never whole."""
+    return _ABSOLUTE_PATH.sub(lambda m: f"{m.group(1)}/" if m.group(0).endswith("/") or "." not in m.group(1)
+                              else m.group(1), message)
 
 
 def _notice(message: str) -> str:
@@ -222,7 +232,7 @@ class ChatHandlers:
         try:
             answer = self.backend.ask(question, history_of(turns), by_source=bool(by_source))
         except AssistantError as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            raise gr.Error(public_message(str(exc)), print_exception=False) from exc
         return answer.model_dump(), [*turns, Turn(question=question.strip(), answer=answer)]
 
     def status(self) -> str:
@@ -275,7 +285,8 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02) -> gr.Blocks:
                 sources = gr.HTML(NO_SOURCES, elem_id="nd-sources", js_on_load=SCROLL_TO_QUOTE)
         turns = gr.State([])
         # The JSON endpoint for programs: gradio_client.Client(url).predict("...", api_name="/ask").
-        api_question = gr.Textbox(visible=False, label="question")
+        # JSON, not a Textbox: a Textbox would turn 3 or ["..."] into text; the answerer says what is wrong instead.
+        api_question = gr.JSON(visible=False, label="question")
         api_by_source = gr.Checkbox(visible=False, value=False, label="by_source")
         api_answer = gr.JSON(visible=False, label="answer")
         api_trigger = gr.Button(visible=False)

@@ -236,3 +236,9 @@ def test_browser_shows_where_the_sources_differ(app_url: str, tmp_path: Path) ->
             sync_api.expect(page.locator("#nd-src-0-1 .nd-speaker")).to_have_text("Claim by Mr. Kadhimi")
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("value", [3, ["Who did Iran blame?"], {"q": "Who did Iran blame?"}])
+def test_ask_refuses_what_is_not_text(app_url: str, value: object) -> None:
+    with pytest.raises(AppError, match=r"The question must be text"):
+        Client(app_url, verbose=False).predict(value, api_name="/ask")

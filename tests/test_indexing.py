@@ -99,3 +99,106 @@ def test_unfinished_rebuild_collections_are_swept(tmp_path: Path, corpus_dir: Pa
     assistant.index()
     state = IndexState.load(tmp_path / "data")
     assert state is not None and assistant.store.collections("newsdesk-") == [state.collection]
+
+
+# ---- a damaged data dir repairs itself ----
+
+
+def _restart() -> None:
+    """What a new process sees: chromadb keeps one client per path inside a process."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+QUESTION = "How many drones were launched at the residence?"
+
+
+def test_a_deleted_vector_database_is_refilled_before_any_answer(tmp_path: Path, corpus_dir: Path) -> None:
+    chunks = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index().chunks
+    (tmp_path / "data" / "chroma" / "chroma.sqlite3").unlink()
+    _restart()
+    bot = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    assert bot.ask(QUESTION).found  # never "The articles don't say." from an empty index
+    assert bot.status().chunks == chunks and len(bot.store.ids(IndexState.load(tmp_path / "data").collection)) == chunks
+    _restart()
+    report = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index()
+    assert not report.changed and report.repaired == []  # repaired once, then it is a healthy index
+
+
+def test_lost_passages_are_reported_by_the_next_build(tmp_path: Path, corpus_dir: Path) -> None:
+    chunks = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index().chunks
+    (tmp_path / "data" / "chroma" / "chroma.sqlite3").unlink()
+    _restart()
+    report = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index()
+    assert report.repaired == ["5 article(s) had lost their passages from the vector store; they were embedded again."]
+    assert sorted(report.updated) == sorted(p.stem for p in corpus_dir.glob("*.txt")) and report.chunks == chunks
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_a_damaged_state_file_is_rebuilt_with_one_line_saying_so(tmp_path: Path, corpus_dir: Path,
+                                                                 damage: str) -> None:
+    chunks = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index().chunks
+    state = tmp_path / "data" / "index.json"
+    if damage == "truncate":
+        state.write_bytes(state.read_bytes()[:1000])
+    else:
+        state.write_bytes(b"\x00\xff not json")
+    _restart()
+    bot = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    report = bot.index(rebuild=True)
+    assert len(report.repaired) == 1 and report.repaired[0].startswith("The index state file index.json was damaged")
+    assert report.chunks == chunks and bot.ask(QUESTION).found
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate"])
+def test_a_damaged_vector_database_is_set_aside_and_rebuilt(tmp_path: Path, corpus_dir: Path, damage: str) -> None:
+    chunks = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index().chunks
+    db = tmp_path / "data" / "chroma" / "chroma.sqlite3"
+    if damage == "garbage":
+        db.write_bytes(b"garbage" * 1000)
+    else:
+        with db.open("r+b") as f:
+            f.truncate(1000)
+    _restart()
+    bot = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    report = bot.index()
+    assert report.repaired[0].startswith("The vector store was damaged (")
+    assert "moved aside to chroma.damaged-" in report.repaired[0]
+    assert list((tmp_path / "data").glob("chroma.damaged-*"))  # kept for a look, never deleted
+    assert report.chunks == chunks and bot.ask(QUESTION).found
+
+
+def test_questions_are_answered_while_a_rebuild_runs(tmp_path: Path, corpus_dir: Path) -> None:
+    import threading
+
+    class Gated(FakeEmbedder):
+        """Embeds documents only when let through: the build waits mid-way while questions are asked."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.building = threading.Event()
+            self.go = threading.Event()
+
+        def embed(self, texts: list[str]) -> list[list[float]]:  # type: ignore[override]
+            if self.gate:
+                self.building.set()
+                assert self.go.wait(timeout=60)
+            return super().embed(texts)
+
+    embedder = Gated()
+    embedder.gate = False
+    bot = _assistant(tmp_path, corpus_dir, embedder)
+    chunks = bot.index().chunks
+    before = bot.ask(QUESTION)
+    embedder.gate = True
+    build = threading.Thread(target=lambda: bot.index(rebuild=True))
+    build.start()
+    try:
+        assert embedder.building.wait(timeout=60)
+        during = bot.ask(QUESTION)  # answered from the previous index while the build waits
+        assert build.is_alive() and during.text == before.text
+    finally:
+        embedder.go.set()
+        build.join(timeout=60)
+    assert bot.ask(QUESTION).found and bot.status().chunks == chunks

@@ -24,7 +24,7 @@ from assistant.rendering import (
     sources_html,
 )
 from assistant.settings import Settings
-from assistant.ui import SEARCHING, ChatHandlers, IndexStatus, Turn, build_ui, status_markdown
+from assistant.ui import SEARCHING, ChatHandlers, IndexStatus, Turn, build_ui, public_message, status_markdown
 
 from .fakes import FakeEmbedder
 
@@ -394,3 +394,12 @@ def test_a_draft_is_shown_as_a_draft_then_replaced_by_the_verified_answer(corpus
     assert final_chat[-1]["content"].endswith("_Checked against the articles._")
     assert '<details class="nd-dropped"><summary>1 removed: not supported by the sources</summary>' in panel
     assert "Aliens did it. (removed: not supported by [1])" in panel
+
+
+def test_errors_sent_to_programs_never_show_server_paths(ui: ChatHandlers, backend: FakeBackend) -> None:
+    backend.enqueue(CorpusError("The corpus folder /srv/private/newsdesk/corpus does not exist: create it."))
+    with pytest.raises(gr.Error) as caught:
+        ui.ask_api("Who did Iran blame?", [])
+    assert caught.value.message == "The corpus folder corpus/ does not exist: create it."
+    assert public_message("The model at http://127.0.0.1:9/v1 cannot be reached.") == (
+        "The model at http://127.0.0.1:9/v1 cannot be reached.")
