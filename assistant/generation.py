@@ -78,7 +78,8 @@ def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     texts: dict[str, list[str]] = {}
     for p in passages:
         texts.setdefault(p.source_id, []).append(flatten(p.text))
-    kept = [c for c in answer.citations if any(flatten(c.quote) in t for t in texts.get(c.source_id, []))]
+    kept = [c for c in answer.citations
+            if flatten(c.quote) and any(flatten(c.quote) in t for t in texts.get(c.source_id, []))]
     if len(kept) == len(answer.citations):
         return answer
     dropped = {c.marker for c in answer.citations} - {c.marker for c in kept}
