@@ -15,6 +15,7 @@ from .settings import Settings
 from .text import flatten
 
 GENERATORS = ("extractive", "learned", "openai", "local")
+OFFLINE_GENERATORS = ("extractive", "learned")  # the ones that need no model server or model file
 _MARKER = re.compile(r"\[(\d+)\]")
 
 

@@ -250,6 +250,10 @@ class ChatHandlers:
             report = self.backend.index(progress=on_article)
         except AssistantError as exc:
             return self.status(), _notice(str(exc))
+        except Exception as exc:  # never a bare "Error": say it failed, keep the details in the server log
+            log.exception("re-indexing failed")
+            return self.status(), _notice(f"Re-indexing failed ({type(exc).__name__}); the previous index is still in "
+                                          "use. The details are in the server log.")
         return self.status(), report_markdown(report)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant import Assistant, Settings
 from assistant.evaluation.gold import load_gold
-from assistant.generation import GENERATORS
+from assistant.generation import OFFLINE_GENERATORS
 
 QUESTIONS = [
     "Who did Iran blame?", "Was al-Kadhimi hurt?", "How many drones were used?", "What did Biden say?",
@@ -38,7 +38,7 @@ def main() -> None:
         started = time.perf_counter()
         assistant.ask(QUESTIONS[0])
         first_ask = time.perf_counter() - started
-        for generator in GENERATORS:  # the same index and model, one answerer after the other
+        for generator in OFFLINE_GENERATORS:  # the same index and model, one answerer after the other
             bot = Assistant(settings.model_copy(update={"generator": generator}), embedder=assistant.embedder)
             for q in QUESTIONS:  # warm-up: every question once
                 bot.ask(q)
@@ -60,7 +60,7 @@ def main() -> None:
           f"(of which build {first.seconds:.2f} s)")
     print(f"no-op re-index: {noop.seconds:.3f} s ({noop.seconds / first.seconds:.3f} x the first build)")
     print(f"first ask (loads BM25 + retriever): {first_ask:.3f} s")
-    for generator in GENERATORS:
+    for generator in OFFLINE_GENERATORS:
         print(f"{generator}: warm ask over {args.runs} runs: median {results[f'{generator}_warm_p50_ms']:.0f} ms, "
               f"p90 {results[f'{generator}_warm_p90_ms']:.0f} ms; first-time gold questions: median "
               f"{results[f'{generator}_fresh_median_ms']:.0f} ms, max {results[f'{generator}_fresh_max_ms']:.0f} ms")

@@ -24,7 +24,16 @@ from assistant.rendering import (
     sources_html,
 )
 from assistant.settings import Settings
-from assistant.ui import SEARCHING, ChatHandlers, IndexStatus, Turn, build_ui, public_message, status_markdown
+from assistant.ui import (
+    SEARCHING,
+    ChatHandlers,
+    IndexStatus,
+    Turn,
+    build_ui,
+    public_message,
+    report_markdown,
+    status_markdown,
+)
 
 from .fakes import FakeEmbedder
 
@@ -403,3 +412,19 @@ def test_errors_sent_to_programs_never_show_server_paths(ui: ChatHandlers, backe
     assert caught.value.message == "The corpus folder corpus/ does not exist: create it."
     assert public_message("The model at http://127.0.0.1:9/v1 cannot be reached.") == (
         "The model at http://127.0.0.1:9/v1 cannot be reached.")
+
+
+def test_a_failed_reindex_says_so_and_keeps_the_old_index(ui: ChatHandlers, backend: FakeBackend,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(**_: object) -> IndexReport:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(backend, "index", broken)
+    status, report = ui.reindex()
+    assert "Re-indexing failed (OSError); the previous index is still in use." in report
+    assert 'role="alert"' in report and status.startswith("**2** articles")
+
+
+def test_a_repaired_index_is_reported(backend: FakeBackend) -> None:
+    text = report_markdown(IndexReport(repaired=["The vector store was damaged (x); it was moved aside."]))
+    assert "\n- repaired: The vector store was damaged \\(x\\); it was moved aside." in text
