@@ -62,8 +62,18 @@ def _index(data: Path, *extra: str) -> subprocess.CompletedProcess[str]:
                           timeout=TIMEOUT, cwd=ROOT)
 
 
+def _recovers(data: Path, times: list[float]) -> str | None:
+    """None when a question is answered right from `data` and the next build finishes; else what went wrong."""
+    ok, seconds, why = _ask_ok(data)
+    times.append(seconds)
+    after = _index(data)
+    if ok and after.returncode == 0:
+        return None
+    return why or after.stderr.strip()[-200:]
+
+
 def kills(count: int, rng: random.Random) -> dict[str, object]:
-    survived, errors, times = 0, [], []
+    survived, errors, times = 0, list[str](), list[float]()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         _index(data)
@@ -73,19 +83,15 @@ def kills(count: int, rng: random.Random) -> dict[str, object]:
             time.sleep(rng.uniform(0.5, 8.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
-            ok, seconds, why = _ask_ok(data)
-            times.append(seconds)
-            after = _index(data)
-            if ok and after.returncode == 0:
-                survived += 1
-            else:
-                errors.append(why or after.stderr.strip()[-200:])
+            problem = _recovers(data, times)
+            survived += problem is None
+            errors += [problem] if problem else []
     return {"case": "SIGKILL during index --rebuild", "survived": survived, "total": count, "errors": errors,
             "p95_s": _p95(times)}
 
 
 def corruptions() -> dict[str, object]:
-    survived, total, errors, times = 0, 0, [], []
+    survived, total, errors, times = 0, 0, list[str](), list[float]()
     with tempfile.TemporaryDirectory() as tmp:
         pristine = Path(tmp) / "pristine"
         _index(pristine)
@@ -101,13 +107,9 @@ def corruptions() -> dict[str, object]:
                         f.truncate(max(0, target.stat().st_size // 3))
                 else:
                     target.write_bytes(os.urandom(min(4096, target.stat().st_size)))
-                ok, seconds, why = _ask_ok(data)
-                times.append(seconds)
-                healthy = _index(data)
-                if ok and healthy.returncode == 0:
-                    survived += 1
-                else:
-                    errors.append(f"{rel} {how}: {why or healthy.stderr.strip()[-200:]}")
+                problem = _recovers(data, times)
+                survived += problem is None
+                errors += [f"{rel} {how}: {problem}"] if problem else []
                 shutil.rmtree(data, ignore_errors=True)
     return {"case": "corrupt a data-dir file (each, truncated or garbage)", "survived": survived, "total": total,
             "errors": errors, "p95_s": _p95(times)}
