@@ -135,7 +135,14 @@ class Assistant:
         self, question: str, history: Sequence[dict[str, Any] | Message] | None = None, *, by_source: bool = False
     ) -> Query:
         """The question standing alone (follow-ups resolved against the history), with the outlets it names."""
-        query = resolve(*self._validate(question, history))
+        question, turns = self._validate(question, history)
+        query = resolve(question, turns)
+        rewrite = getattr(self.generator, "rewrite", None)
+        if query.followup and rewrite is not None:
+            # An answerer with a language model rewrites the follow-up itself (prompts/followup.txt).
+            standalone = rewrite(question, turns)
+            if standalone:
+                query = query.model_copy(update={"text": standalone, "form": standalone, "referents": []})
         self.retriever()  # the index state names the outlets
         outlets = [d.outlet for d in self._state.docs.values() if d.outlet] if self._state else []
         query = scope(query, outlets)

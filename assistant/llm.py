@@ -17,10 +17,12 @@ from .attribution import source_name
 from .conversation import Query
 from .errors import ConfigurationError, LLMError
 from .features import VectorCache
-from .models import Answer, Passage
+from .models import Answer, Message, Passage
 from .prompts import Prompt, load_prompt
 from .verify import Verifier
 
+MAX_TURNS = 4  # turns of history shown to the model when it rewrites a follow-up: the referent is in the last few
+MAX_REWRITE = 4  # a rewrite this many times longer than the question is an answer, not a question
 FALLBACK_NOTE = ("The language model's answer could not be checked against the articles, so this is the extractive "
                  "answer.")
 REFUSED_NOTE = "The language model found no answer in the passages; this is the extractive answer."
@@ -136,7 +138,21 @@ class LLMGenerator:
                  prompt: Prompt | None = None, verifier: Verifier | None = None) -> None:
         self.chat, self.fallback, self.name = chat, fallback, name
         self.prompt = prompt or load_prompt("answer")
+        self.followup = load_prompt("followup")
         self.verifier = verifier or Verifier(cache)
+
+    def rewrite(self, question: str, history: Sequence[Message]) -> str | None:
+        """A follow-up rewritten by the model into a question that stands alone (prompts/followup.txt); None when
+        the model fails or its reply is not a plausible question, so the model-free resolution stands."""
+        turns = "\n".join(f"{m.role}: {m.content}" for m in history[-MAX_TURNS:])
+        try:
+            reply = "".join(self.chat.stream(self.followup.messages(history=turns, question=question))).strip()
+        except LLMError:
+            return None
+        reply = reply.splitlines()[0].strip().strip('"') if reply else ""
+        if not reply or len(reply) > MAX_REWRITE * max(len(question), 40) or "[" in reply:
+            return None
+        return reply
 
     def messages(self, query: Query, passages: Sequence[Passage]) -> list[dict[str, str]]:
         """The chat messages for a question and its passages."""

@@ -302,3 +302,33 @@ def test_the_trained_support_model_keeps_a_paraphrase_and_drops_inventions(minil
     assert [d.split(" (removed")[0] for d in answer.dropped] == [
         "Five drones attacked the residence.", "The drones were launched by the Kurdish army from Erbil."]
     assert answer.citations[1].quote == BLAME.text
+
+
+def test_a_follow_up_is_rewritten_by_the_model_with_the_followup_prompt(server: ChatServer, tmp_path: Path,
+                                                                        corpus_dir: Path) -> None:
+    server.script(Reply(text="What position does Nechirvan Barzani hold?"),
+                  Reply(text="Nechirvan Barzani is the president of Iraq's autonomous Kurdistan Region [1]."))
+    bot = Assistant(Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data"), embedder=FakeEmbedder(),
+                    generator=openai_generator(server))
+    history = [{"role": "user", "content": "Who is Nechirvan Barzani?"},
+               {"role": "assistant", "content": "Nechirvan Barzani, the president of Iraq's Kurdistan Region ..."}]
+    query = bot.resolve("What position does he hold?", history)
+    assert query.text == query.form == "What position does Nechirvan Barzani hold?"
+    rewrite_prompt = server.requests[0]["messages"]
+    assert "Rewrite the last question" in rewrite_prompt[0]["content"]
+    assert "user: Who is Nechirvan Barzani?" in rewrite_prompt[1]["content"]
+    assert rewrite_prompt[1]["content"].rstrip().endswith("Standalone question:")
+    # a question that stands alone is never sent for rewriting
+    server.script(Reply(text="unused"))
+    assert bot.resolve("Who did Iran blame?", history).text == "Who did Iran blame?" and not server.requests
+
+
+def test_a_failed_rewrite_keeps_the_resolution_made_without_the_model(server: ChatServer, tmp_path: Path,
+                                                                      corpus_dir: Path) -> None:
+    server.script(Reply(status=500))
+    bot = Assistant(Settings(corpus_dir=corpus_dir, data_dir=tmp_path / "data"), embedder=FakeEmbedder(),
+                    generator=openai_generator(server, retries=0))
+    history = [{"role": "user", "content": "What did Iran's foreign ministry spokesman say?"},
+               {"role": "assistant", "content": "Saeed Khatibzadeh said the attack was a plot."}]
+    query = bot.resolve("What is his name?", history)
+    assert query.followup and "Khatibzadeh" in query.text
