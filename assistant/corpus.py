@@ -91,6 +91,9 @@ class ArticleError(ValueError):
     """One article cannot be read as it is; its message says what to fix (it is skipped, the rest indexed)."""
 
 
+# A long feature runs to ~100 KB of text; a file past this is a dump of many articles (or not an article), and
+# embedding it whole would hold a build for minutes with no article-level progress.
+MAX_ARTICLE_BYTES = 2_000_000
 MAX_TITLE_WORDS = 30  # a "headline" longer than this is a paragraph that lacks a full stop, not a title
 
 
@@ -162,6 +165,10 @@ def parse_article(raw: str, source_id: str, meta: SourceMeta | None = None) -> D
 def _read_text(path: Path) -> tuple[str, str | None]:
     """The file's text, or "" and why it cannot be used as text."""
     try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            mb = MAX_ARTICLE_BYTES // 1_000_000
+            return "", f"{size / 1e6:.1f} MB, larger than an article can be ({mb} MB): split it into its articles"
         data = path.read_bytes()
     except OSError as exc:
         return "", f"cannot be read ({exc.strerror or exc}): check the file and the disk"

@@ -103,6 +103,9 @@ def build_index(
     old, damage = IndexState.read(data_dir)
     report = IndexReport(skipped=skipped, repaired=[damage] if damage else [])
     fresh = rebuild or old is None or old.signature != sig
+    if old is not None and old.signature != sig:
+        report.repaired.append("The index was built by another version or with other settings (embedding model, "
+                               "passage size); it was rebuilt from the corpus.")
     # Collections of builds that never finished are not the live one: sweep them.
     for name in store.collections(prefix=f"{collection}-"):
         if old is None or name != old.collection:

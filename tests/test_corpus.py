@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, CorpusError, Settings
-from assistant.corpus import read_corpus
+from assistant.corpus import MAX_ARTICLE_BYTES, read_corpus
 
 from .fakes import FakeEmbedder
 
@@ -134,3 +134,14 @@ def test_an_unreadable_file_is_skipped_with_the_reason(corpus_dir: Path, monkeyp
     assert [(s.path, s.reason) for s in skipped] == [
         ("broken.txt", "cannot be read (Input/output error): check the file and the disk")
     ]
+
+
+def test_a_file_too_big_to_be_an_article_is_skipped_before_it_is_read(corpus_dir: Path) -> None:
+    big = corpus_dir / "dump.txt"
+    with big.open("w", encoding="utf-8") as f:
+        f.write("A long dump of many articles.\n\n")
+        f.truncate(MAX_ARTICLE_BYTES + 1)  # sparse: no need to write megabytes
+    docs, skipped = read_corpus(corpus_dir)
+    assert len(docs) == 5
+    [entry] = [s for s in skipped if s.path == "dump.txt"]
+    assert entry.reason == "2.0 MB, larger than an article can be (2 MB): split it into its articles"

@@ -202,3 +202,14 @@ def test_questions_are_answered_while_a_rebuild_runs(tmp_path: Path, corpus_dir:
         embedder.go.set()
         build.join(timeout=60)
     assert bot.ask(QUESTION).found and bot.status().chunks == chunks
+
+
+def test_an_index_from_another_version_is_rebuilt_with_one_line_saying_so(tmp_path: Path, corpus_dir: Path) -> None:
+    chunks = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index().chunks
+    state = IndexState.load(tmp_path / "data")
+    assert state is not None
+    state.model_copy(update={"signature": '{"format": 0}'}).save(tmp_path / "data")
+    report = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index()
+    assert report.repaired == ["The index was built by another version or with other settings (embedding model, "
+                               "passage size); it was rebuilt from the corpus."]
+    assert report.chunks == chunks and len(report.updated) == 5
