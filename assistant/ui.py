@@ -190,7 +190,7 @@ class ChatHandlers:
                     draft += item  # a language model's draft: shown as such, replaced once verified
                     shown = f"{DRAFTING}\n\n{escape_md(draft)}"
                     yield ([*chat, _msg("user", escape_md(question)), _msg("assistant", shown)], gr.skip(), turns,
-                           "", "")
+                           "", gr.skip())
             if answer is None:
                 raise AssistantError("The answerer stopped without an answer; ask again.")
         except InvalidQuestionError as exc:  # give the text back so it can be fixed
@@ -203,7 +203,7 @@ class ChatHandlers:
                 log.exception("answering %r failed", question)
                 text = "⚠️ Something went wrong while answering; the details are in the server log."
             failed = [*chat, _msg("user", escape_md(question)), _msg("assistant", text)]
-            yield failed, NO_SOURCES, [*turns, Turn(question=question)], "", ""
+            yield failed, NO_SOURCES, [*turns, Turn(question=question)], "", gr.skip()
             return
         turns = [*turns, Turn(question=question.strip(), answer=answer)]
         panel = sources_html(answer, turn, self.library)
@@ -211,7 +211,8 @@ class ChatHandlers:
         step = max(1, -(-len(words) // STREAM_STEPS))  # long answers arrive in bigger pieces, never slower
         for end in range(step, len(words) + step, step):
             shown = "".join(words[:end])
-            yield [*chat, _msg("user", escape_md(question)), _msg("assistant", shown)], panel, turns, "", ""
+            # The input box is left alone (gr.skip): whatever the reader types meanwhile stays where it is.
+            yield [*chat, _msg("user", escape_md(question)), _msg("assistant", shown)], panel, turns, "", gr.skip()
             if self.stream_delay:
                 time.sleep(self.stream_delay)
 

@@ -242,3 +242,25 @@ def test_browser_shows_where_the_sources_differ(app_url: str, tmp_path: Path) ->
 def test_ask_refuses_what_is_not_text(app_url: str, value: object) -> None:
     with pytest.raises(AppError, match=r"The question must be text"):
         Client(app_url, verbose=False).predict(value, api_name="/ask")
+
+
+@pytest.mark.browser
+def test_browser_keeps_what_is_typed_while_an_answer_streams(app_url: str) -> None:
+    """Typing the next question while an answer streams in loses no character."""
+    sync_api = _playwright()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(app_url)
+            sync_api.expect(page.locator("#nd-status")).to_contain_text("5 articles", timeout=90_000)
+            box = page.get_by_placeholder("Ask about the articles…")
+            box.fill("Who did Iran blame?")
+            box.press("Enter")
+            page.locator("#nd-chat .bot").last.wait_for(timeout=60_000)
+            box.press_sequentially("Who fired them and from where?", delay=40)  # while the answer streams in
+            page.locator("#nd-sources mark").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(2000)  # the stream is over
+            assert box.input_value() == "Who fired them and from where?"
+        finally:
+            browser.close()

@@ -206,6 +206,8 @@ def test_respond_shows_the_question_then_streams_the_answer(ui: ChatHandlers, ba
     chat, panel, turns, notice, box = steps[-1]
     assert f"<mark>{THREE_DRONES}</mark>" in panel and 'id="nd-src-0-2"' in panel
     assert turns == [Turn(question="How many drones?", answer=drones_answer())]
+    # Only the submit empties the input box: later updates leave alone what the reader types meanwhile.
+    assert all(s[4] == gr.skip() for s in steps[1:])
 
 
 def test_follow_up_is_asked_with_the_session_history(ui: ChatHandlers, backend: FakeBackend) -> None:
