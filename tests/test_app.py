@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,21 @@ def test_only_ask_is_offered_to_programs(app_url: str) -> None:
     assert list(api["named_endpoints"]) == ["/ask"]
 
 
+@contextmanager
+def _ready_page(app_url: str, width: int = 1280, height: int = 900) -> Iterator[tuple[Any, Any]]:
+    """playwright's API and a Chromium page on the app, its index loaded."""
+    sync_api = _playwright()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(app_url)
+            sync_api.expect(page.locator("#nd-status")).to_contain_text("5 articles", timeout=90_000)
+            yield sync_api, page
+        finally:
+            browser.close()
+
+
 def _playwright() -> Any:
     """playwright's sync API, or a skip saying what to install."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
@@ -207,35 +223,27 @@ def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int
 @pytest.mark.browser
 def test_browser_shows_where_the_sources_differ(app_url: str, tmp_path: Path) -> None:
     """A disputed question: the answer leads with each side, and a block above the cards links each to its card."""
-    sync_api = _playwright()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(app_url)
-            sync_api.expect(page.locator("#nd-status")).to_contain_text("5 articles", timeout=90_000)
-            page.get_by_label("Source by source: one line per article").check()
-            box = page.get_by_placeholder("Ask about the articles…")
-            box.fill("Was al-Kadhimi hurt?")
-            box.press("Enter")
-            block = page.locator("#nd-sources .nd-differ")
-            block.wait_for(timeout=60_000)
-            sync_api.expect(block).to_contain_text("Where the sources differ")
-            sync_api.expect(block.locator(".nd-side")).to_have_text(["No", "Yes"])
-            page.wait_for_timeout(1500)  # let the stream finish
-            answer = page.locator("#nd-chat .bot").last.inner_text()
-            assert answer.startswith("Sources differ: No")
-            assert "Nothing on this in: Sputnik International." in answer  # source by source: the silent one named
-            shot = tmp_path / "screenshot-differ.png"
-            page.screenshot(path=str(shot))
-            if target := os.environ.get("NEWSDESK_SCREENSHOT_DIR"):
-                shutil.copy(shot, Path(target) / shot.name)
-            block.locator("a", has_text="[3]").click()
-            assert page.url.endswith("#nd-src-0-3")
-            sync_api.expect(page.locator("#nd-src-0-3 .nd-speaker")).to_have_count(0)  # narration: nobody cited
-            sync_api.expect(page.locator("#nd-src-0-1 .nd-speaker")).to_have_text("Claim by Mr. Kadhimi")
-        finally:
-            browser.close()
+    with _ready_page(app_url) as (sync_api, page):
+        page.get_by_label("Source by source: one line per article").check()
+        box = page.get_by_placeholder("Ask about the articles…")
+        box.fill("Was al-Kadhimi hurt?")
+        box.press("Enter")
+        block = page.locator("#nd-sources .nd-differ")
+        block.wait_for(timeout=60_000)
+        sync_api.expect(block).to_contain_text("Where the sources differ")
+        sync_api.expect(block.locator(".nd-side")).to_have_text(["No", "Yes"])
+        page.wait_for_timeout(1500)  # let the stream finish
+        answer = page.locator("#nd-chat .bot").last.inner_text()
+        assert answer.startswith("Sources differ: No")
+        assert "Nothing on this in: Sputnik International." in answer  # source by source: the silent one named
+        shot = tmp_path / "screenshot-differ.png"
+        page.screenshot(path=str(shot))
+        if target := os.environ.get("NEWSDESK_SCREENSHOT_DIR"):
+            shutil.copy(shot, Path(target) / shot.name)
+        block.locator("a", has_text="[3]").click()
+        assert page.url.endswith("#nd-src-0-3")
+        sync_api.expect(page.locator("#nd-src-0-3 .nd-speaker")).to_have_count(0)  # narration: nobody cited
+        sync_api.expect(page.locator("#nd-src-0-1 .nd-speaker")).to_have_text("Claim by Mr. Kadhimi")
 
 
 @pytest.mark.parametrize("value", [3, ["Who did Iran blame?"], {"q": "Who did Iran blame?"}])
@@ -247,20 +255,13 @@ def test_ask_refuses_what_is_not_text(app_url: str, value: object) -> None:
 @pytest.mark.browser
 def test_browser_keeps_what_is_typed_while_an_answer_streams(app_url: str) -> None:
     """Typing the next question while an answer streams in loses no character."""
-    sync_api = _playwright()
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(app_url)
-            sync_api.expect(page.locator("#nd-status")).to_contain_text("5 articles", timeout=90_000)
-            box = page.get_by_placeholder("Ask about the articles…")
-            box.fill("Who did Iran blame?")
-            box.press("Enter")
-            page.locator("#nd-chat .bot").last.wait_for(timeout=60_000)
-            box.press_sequentially("Who fired them and from where?", delay=40)  # while the answer streams in
-            page.locator("#nd-sources mark").first.wait_for(timeout=60_000)
-            page.wait_for_timeout(2000)  # the stream is over
-            assert box.input_value() == "Who fired them and from where?"
-        finally:
-            browser.close()
+    with _ready_page(app_url) as (_, page):
+        box = page.get_by_placeholder("Ask about the articles…")
+        box.fill("Who did Iran blame?")
+        box.press("Enter")
+        page.locator("#nd-chat .bot").last.wait_for(timeout=60_000)
+        box.press_sequentially("Who fired them and from where?", delay=40)  # while the answer streams in
+        page.locator("#nd-sources mark").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2000)  # the stream is over
+        assert box.input_value() == "Who fired them and from where?"
+
