@@ -65,7 +65,7 @@ class Assistant:
     def store(self) -> ChromaStore:
         """The Chroma database under the data directory (opened on first use; a damaged one is set aside)."""
         if self._store is None:
-            self._store, damage = open_store(self.settings.data_dir / "chroma")
+            self._store, damage = open_store(self.settings.data_dir / "chroma", self.settings.chroma_url)
             if damage:
                 self._repairs.append(damage)
         return self._store

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(default=PROJECT_DIR / "corpus", description="Folder of .txt/.md articles.")
     data_dir: Path = Field(default=PROJECT_DIR / ".newsdesk", description="Where the index is stored.")
     collection: str = Field(default="newsdesk", description="Chroma collection name.")
+    chroma_url: str | None = Field(default=None, description="A Chroma server (http://host:port) instead of the "
+                                   "embedded database; the index state stays in data_dir.")
     top_k: int = Field(default=8, ge=1, le=50, description="Passages handed to the answerer.")
     candidates: int = Field(default=20, ge=1, le=200, description="Passages each retriever returns before fusion.")
     per_source: int = Field(default=2, ge=0, description="Passages per article before others fill in (0: no cap).")

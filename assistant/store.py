@@ -26,15 +26,31 @@ class StoredChunk(BaseModel):
 
 
 class ChromaStore:
-    """A persistent Chroma database under `path`; collections are named by the caller."""
+    """A Chroma database: embedded and persistent under `path`, or a Chroma server at `url` (`chroma run`);
+    collections are named by the caller. Both take the same code path from here on."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, url: str | None = None) -> None:
         import chromadb
 
+        settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+        if url:
+            from urllib.parse import urlparse
+
+            from .errors import ConfigurationError
+
+            parts = urlparse(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigurationError(f"ASSISTANT_CHROMA_URL must look like http://host:port, not {url!r}.")
+            port = parts.port or (443 if parts.scheme == "https" else 8000)
+            try:
+                self._client = chromadb.HttpClient(host=parts.hostname, port=port, ssl=parts.scheme == "https",
+                                                   settings=settings)
+            except Exception as exc:  # chromadb checks the server on connecting; any failure means the same
+                raise ConfigurationError(f"No Chroma server answers at {url}: start one (chroma run --path DIR "
+                                         "--port PORT) or unset ASSISTANT_CHROMA_URL.") from exc
+            return
         path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
-        )
+        self._client = chromadb.PersistentClient(path=str(path), settings=settings)
 
     def _collection(self, name: str) -> Any:
         # Embeddings are always passed in, so Chroma never needs (or downloads) an embedding function.
@@ -103,12 +119,14 @@ class ChromaStore:
             self._client.delete_collection(collection)
 
 
-def open_store(path: Path) -> tuple[ChromaStore, str | None]:
-    """The store under `path`, and None; or, when its database is damaged, a new empty one and what happened
-    (the damaged folder is kept beside it, renamed, and the next build fills the new one from the corpus)."""
+def open_store(path: Path, url: str | None = None) -> tuple[ChromaStore, str | None]:
+    """The store under `path` (or the server at `url`), and None; or, when a local database is damaged, a new
+    empty one and what happened (the damaged folder is kept beside it, renamed; the next build refills it)."""
     from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.errors import ChromaError
 
+    if url:
+        return ChromaStore(path, url), None
     try:
         store = ChromaStore(path)
         store.collections()  # a damaged database fails on its first read
