@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +12,7 @@ from assistant import Assistant, ConfigurationError, Settings
 from assistant.embeddings import MiniLMEmbedder
 
 from .fakes import FakeEmbedder
+from .servers import free_port, serving
 
 CHROMA = Path(sys.executable).parent / "chroma"  # the CLI that ships with the chromadb package
 QUESTIONS = ["Who did Iran blame?", "How many drones were used?", "Was al-Kadhimi hurt?", "Who won the World Cup?"]
@@ -26,26 +23,12 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`chroma run` on a free port of 127.0.0.1 with its own folder; stopped after the module."""
     if not CHROMA.exists():
         pytest.skip(f"{CHROMA} not found: it comes with the chromadb package")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path_factory.mktemp("chroma-server")), "--host",
-                             "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).close()  # noqa: S310 (loopback)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("chroma run did not start") from None
-                time.sleep(0.3)
+    command = [str(CHROMA), "run", "--path", str(tmp_path_factory.mktemp("chroma-server")), "--host", "127.0.0.1",
+               "--port", str(port)]
+    with serving(command, f"{url}/api/v2/heartbeat", timeout=60):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.mark.integration

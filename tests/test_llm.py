@@ -25,6 +25,7 @@ from assistant.verify import SUPPORT_FEATURES, SupportModel, Verifier
 
 from .chat_server import ChatServer, Reply, chat_server
 from .fakes import FakeEmbedder
+from .servers import free_port, serving
 
 SECRET = "sk-test-secret-do-not-show"
 DRONES = Passage(chunk_id="d#0", source_id="003_x", title="Drone attack on the residence", outlet=None,
@@ -204,34 +205,15 @@ def _smollm2() -> Path:
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[str]:
     """`python -m llama_cpp.server` with SmolLM2 on a free port; its base URL."""
-    import socket
-    import subprocess
     import sys
-    import time
-    import urllib.request
 
     model = _smollm2()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "4096"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=2).close()  # noqa: S310 (loopback)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("llama_cpp.server did not start") from None
-                time.sleep(0.5)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port",
+               str(port), "--n_ctx", "4096"]
+    with serving(command, f"{url}/models"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _assert_verified(answer: Answer, corpus: Path) -> None:
