@@ -48,6 +48,13 @@ class ArticleLibrary:
 
     def get(self, source_id: str) -> Document | None:
         """The cleaned article, or None if it is no longer in the corpus."""
+        return self._all().get(source_id)
+
+    def documents(self) -> list[Document]:
+        """Every article of the corpus, by source id."""
+        return [d for _, d in sorted(self._all().items())]
+
+    def _all(self) -> dict[str, Document]:
         with self._lock:
             fingerprint = self._current()
             if fingerprint != self._fingerprint:
@@ -57,7 +64,24 @@ class ArticleLibrary:
                     docs = []
                 self._docs = {d.source_id: d for d in docs}
                 self._fingerprint = fingerprint
-            return self._docs.get(source_id)
+            return self._docs
+
+
+def collection_markdown(docs: list[Document], shown: int = 8) -> str:
+    """What the collection is, for a reader: how many articles, from which outlets, when, and their headlines."""
+    if not docs:
+        return "**No articles yet.** Add .txt or .md articles to the corpus folder, then re-index (under Settings)."
+    outlets = sorted({d.outlet for d in docs if d.outlet})
+    unnamed = sum(1 for d in docs if not d.outlet)
+    sources = ", ".join(outlets) + (f" and {unnamed} other source{'s' if unnamed > 1 else ''}" if unnamed else "")
+    dates = sorted({d.date for d in docs if d.date})
+    when = f", dated {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "") if dates else ""
+    noun = "article" if len(docs) == 1 else "articles"
+    lines = [f"**The collection:** {len(docs)} {noun} from {escape_md(sources)}{escape_md(when)}."]
+    lines += [f"- {escape_md(d.title)}" + (f" _({escape_md(d.outlet)})_" if d.outlet else "") for d in docs[:shown]]
+    if len(docs) > shown:
+        lines.append(f"- … and {len(docs) - shown} more")
+    return "\n".join(lines)
 
 
 def find_quote(text: str, quote: str) -> tuple[int, int] | None:

@@ -19,7 +19,14 @@ from .core import IndexStatus  # noqa: E402
 from .errors import AssistantError, InvalidQuestionError  # noqa: E402
 from .indexing import Progress  # noqa: E402
 from .models import Answer, IndexReport, Message  # noqa: E402
-from .rendering import NO_SOURCES, ArticleLibrary, answer_markdown, escape_md, sources_html  # noqa: E402
+from .rendering import (  # noqa: E402
+    NO_SOURCES,
+    ArticleLibrary,
+    answer_markdown,
+    collection_markdown,
+    escape_md,
+    sources_html,
+)
 from .settings import Settings  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -130,6 +137,8 @@ CSS = """
   line-height: 1.5; }
 .nd-article p { margin: 0 0 8px 0; }
 #nd-examples { flex-wrap: wrap; gap: 6px; }
+#nd-question textarea:focus-visible, #nd-chat a:focus-visible, #nd-sources a:focus-visible,
+button:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2px; }
 #nd-examples button { flex: 0 1 auto; min-width: 0; }
 .nd-differ { border: 1px solid #f59e0b; background: #fffbeb; color: #1f2937; border-radius: 10px;
   padding: 10px 12px; margin: 0 0 12px 0; }
@@ -147,6 +156,11 @@ element.addEventListener('toggle', (event) => {
   const mark = box ? box.querySelector('mark') : null;
   if (mark) box.scrollTop = Math.max(0, mark.offsetTop - 24);
 }, true);
+"""
+
+# The copy button: the handler writes the text into a hidden box; the browser puts it on the clipboard.
+COPY_TO_CLIPBOARD = """
+async (text) => { if (text) { await navigator.clipboard.writeText(text); } return []; }
 """
 
 THEME = gr.themes.Soft(
@@ -236,6 +250,13 @@ class ChatHandlers:
             raise gr.Error(public_message(str(exc)), print_exception=False) from exc
         return answer.model_dump(), [*turns, Turn(question=question.strip(), answer=answer)]
 
+    def copy_text(self, turns: list[Turn]) -> str:
+        """The last answer as plain text with its numbered sources and quotes (what the copy button copies)."""
+        from .cli import format_answer
+
+        answered = [t for t in turns if t.answer is not None]
+        return format_answer(answered[-1].answer) if answered and answered[-1].answer else ""
+
     def status(self) -> str:
         """The status line."""
         return status_markdown(self.backend)
@@ -267,21 +288,25 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02) -> gr.Blocks:
         return ui.reindex(progress)
 
     with gr.Blocks(title="newsdesk", analytics_enabled=False) as demo:
-        gr.Markdown("## newsdesk\nAsk about the news articles in `corpus/`. Every answer quotes the articles it comes "
-                    "from; click a marker like [1] to see the passage in context.")
-        with gr.Row(equal_height=False):
-            status = gr.Markdown("Loading the index… (the first run builds it, which takes a little while)",
-                                 elem_id="nd-status")
-            reindex_btn = gr.Button("Re-index corpus/", size="sm", scale=0, min_width=150, variant="secondary")
-        report = gr.Markdown("", elem_id="nd-report")
+        gr.Markdown("## newsdesk\nAsk about the news articles below: who said what, how many, when, and whether "
+                    "the sources agree. Every answer quotes the articles it comes from; click a marker like [1] to "
+                    "see the passage in context.")
+        collection = gr.Markdown(collection_markdown(ui.library.documents()), elem_id="nd-collection")
+        status = gr.Markdown("Loading the index… (the first run builds it, which takes a little while)",
+                             elem_id="nd-status")
+        with gr.Accordion("Settings", open=False, elem_id="nd-settings"):
+            reindex_btn = gr.Button("Re-index the articles", size="sm", min_width=170, variant="secondary")
+            report = gr.Markdown("", elem_id="nd-report")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
                 chatbot = gr.Chatbot(label="Conversation", show_label=False, height="min(62vh, 640px)",
                                      min_height=300, buttons=["copy"], feedback_options=None, elem_id="nd-chat",
                                      placeholder="Ask a question about the articles, or pick an example below.")
                 notice = gr.HTML("", elem_id="nd-notice")
-                question = gr.Textbox(show_label=False, placeholder="Ask about the articles…", submit_btn="Ask",
+                question = gr.Textbox(label="Your question", placeholder="Ask about the articles…", submit_btn="Ask",
                                       lines=1, max_lines=4, autofocus=True, elem_id="nd-question")
+                copy_btn = gr.Button("Copy the answer with its sources", size="sm", variant="secondary",
+                                     elem_id="nd-copy")
                 by_source = gr.Checkbox(label="Source by source: one line per article", value=False,
                                         elem_id="nd-by-source")
                 with gr.Row(elem_id="nd-examples"):
@@ -295,15 +320,21 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02) -> gr.Blocks:
         api_by_source = gr.Checkbox(visible=False, value=False, label="by_source")
         api_answer = gr.JSON(visible=False, label="answer")
         api_trigger = gr.Button(visible=False)
+        copy_buffer = gr.Textbox(visible=False, elem_id="nd-copy-buffer")
 
         outputs = [chatbot, sources, turns, notice, question]
         private: dict[str, Any] = {"api_visibility": "private"}
         question.submit(ui.respond, [question, chatbot, turns, by_source], outputs, **private)
         for button in examples:  # a button's value is its label: the example question
             button.click(ui.respond, [button, chatbot, turns, by_source], outputs, **private)
-        chatbot.clear(lambda: (NO_SOURCES, [], ""), None, [sources, turns, notice], queue=False, **private)
+        chatbot.clear(lambda: (NO_SOURCES, [], "", ""), None, [sources, turns, notice, report], queue=False,
+                      **private)
+        # Plain text with the numbered sources and their quotes, as a journalist pastes it (not escaped Markdown).
+        copy_btn.click(ui.copy_text, [turns], copy_buffer, **private).then(
+            None, [copy_buffer], None, js=COPY_TO_CLIPBOARD, **private)
         chatbot.select(ui.select, [turns], sources, **private)
         reindex_btn.click(reindex, None, [status, report], show_progress_on=[report], concurrency_limit=1, **private)
+        reindex_btn.click(lambda: collection_markdown(ui.library.documents()), None, collection, **private)
         api_trigger.click(ui.ask_api, [api_question, turns, api_by_source], [api_answer, turns], api_name="ask")
         demo.load(ui.status, None, status, **private)
     return demo

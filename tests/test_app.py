@@ -260,3 +260,27 @@ def test_browser_keeps_what_is_typed_while_an_answer_streams(app_url: str) -> No
         page.wait_for_timeout(2000)  # the stream is over
         assert box.input_value() == "Who fired them and from where?"
 
+
+
+@pytest.mark.browser
+def test_browser_copies_plain_text_with_sources_and_frames_the_collection(app_url: str) -> None:
+    """The intro says what the articles are; admin controls sit under Settings; copy gives text with sources."""
+    with _ready_page(app_url) as (sync_api, page):
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
+        sync_api.expect(page.locator("#nd-collection")).to_contain_text(
+            "The collection: 5 articles from Press TV, Sputnik International and 3 other sources, dated 2021-11-07.")
+        assert not page.get_by_role("button", name="Re-index the articles").is_visible()  # tucked away
+        page.get_by_text("Settings").first.click()
+        sync_api.expect(page.get_by_role("button", name="Re-index the articles")).to_be_visible()
+        box = page.get_by_label("Your question")
+        box.fill("Who did Iran blame?")
+        box.press("Enter")
+        page.locator("#nd-sources mark").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Copy the answer with its sources").click()
+        page.wait_for_timeout(1000)
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert "\nSources:\n[1] 000_e51b5d969b07c07d: Iran looks to shift blame" in copied
+        assert "\\(" not in copied and "](#nd-src" not in copied  # no Markdown escapes, no links
+        quote = page.locator("#nd-sources mark").first.inner_text()
+        assert flatten(quote) in flatten(copied)

@@ -18,6 +18,8 @@ from assistant.rendering import (
     NO_SOURCES,
     ArticleLibrary,
     answer_markdown,
+    collection_markdown,
+    escape_md,
     find_quote,
     quote_in_context,
     source_card,
@@ -430,3 +432,19 @@ def test_a_failed_reindex_says_so_and_keeps_the_old_index(ui: ChatHandlers, back
 def test_a_repaired_index_is_reported(backend: FakeBackend) -> None:
     text = report_markdown(IndexReport(repaired=["The vector store was damaged (x); it was moved aside."]))
     assert "\n- repaired: The vector store was damaged \\(x\\); it was moved aside." in text
+
+
+def test_the_collection_is_described_for_a_reader(corpus: Path) -> None:
+    docs = ArticleLibrary(corpus).documents()
+    text = collection_markdown(docs)
+    assert text.split("\n")[0].startswith(f"**The collection:** {len(docs)} articles from ")
+    assert all(f"- {escape_md(d.title)}" in text for d in docs)
+    assert collection_markdown([]).startswith("**No articles yet.**")
+
+
+def test_copy_gives_the_last_answer_as_plain_text_with_sources(ui: ChatHandlers) -> None:
+    turns = [Turn(question="How many drones?", answer=drones_answer()), Turn(question="Broken?")]
+    copied = ui.copy_text(turns)
+    assert copied.startswith(drones_answer().text) and "\nSources:\n[1] drones: Drone strike on the residence" in copied
+    assert f'    "{THREE_DRONES}"' in copied and "\\" not in copied
+    assert ui.copy_text([]) == ""
