@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from assistant import Assistant, AssistantError, Settings  # noqa: E402
-from assistant.ui import launch, warm_up  # noqa: E402
+from assistant.ui import WarmUp, launch, warm_up  # noqa: E402
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
@@ -36,8 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     # Load the model and index in the background: the page is usable at once and the first answer comes sooner.
-    threading.Thread(target=warm_up, args=(assistant,), name="warm-up", daemon=True).start()
-    launch(assistant, host=args.host, port=args.port, share=args.share)
+    warmup = WarmUp()
+    threading.Thread(target=warm_up, args=(assistant, warmup), name="warm-up", daemon=True).start()
+    launch(assistant, host=args.host, port=args.port, share=args.share, warmup=warmup)
     return 0
 
 

@@ -36,6 +36,7 @@ SEARCHING = "_Searching the articles…_"
 DRAFTING = "_Drafting with the language model; every sentence is checked against the articles before it stays…_"
 STREAM_STEPS = 30  # an answer streams in at most this many pieces
 MAX_UPLOAD_BYTES = 1024  # the app takes no uploads; gradio serves an upload route anyway, so it is capped
+TYPICAL_START = "a first start takes 10-30 s on a laptop CPU, later starts a few seconds"  # bench/latency.py
 MAX_TURNS = 10  # turns sent as history; follow-ups only look back one question anyway
 
 
@@ -176,10 +177,17 @@ Outputs = tuple[Any, str | dict[str, Any], list[Turn], str, str]  # chat, source
 class ChatHandlers:
     """What the UI's events do, apart from Gradio so tests can call them directly."""
 
-    def __init__(self, backend: Backend, *, stream_delay: float = 0.02) -> None:
+    def __init__(self, backend: Backend, *, stream_delay: float = 0.02, warmup: WarmUp | None = None) -> None:
         self.backend = backend
         self.library = ArticleLibrary(backend.settings.corpus_dir)
         self.stream_delay = stream_delay
+        self.warmup = warmup
+
+    def poll_status(self) -> tuple[str, Any]:
+        """The status line and whether to ask again: what the app is doing while it starts, then what is indexed."""
+        if self.warmup is not None and not self.warmup.done:
+            return self.warmup.line(), gr.Timer(active=True)
+        return self.status(), gr.Timer(active=False)
 
     def respond(
         self, question: str, chat: list[Any], turns: list[Turn], by_source: bool = False
@@ -279,9 +287,9 @@ class ChatHandlers:
         return self.status(), report_markdown(report)
 
 
-def build_ui(backend: Backend, *, stream_delay: float = 0.02) -> gr.Blocks:
+def build_ui(backend: Backend, *, stream_delay: float = 0.02, warmup: WarmUp | None = None) -> gr.Blocks:
     """The chat UI around `backend`; per-session state keeps each visitor's conversation apart."""
-    ui = ChatHandlers(backend, stream_delay=stream_delay)
+    ui = ChatHandlers(backend, stream_delay=stream_delay, warmup=warmup)
 
     def reindex(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008 (how gradio injects it)
         progress(0, desc="Reading corpus/")
@@ -336,7 +344,10 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02) -> gr.Blocks:
         reindex_btn.click(reindex, None, [status, report], show_progress_on=[report], concurrency_limit=1, **private)
         reindex_btn.click(lambda: collection_markdown(ui.library.documents()), None, collection, **private)
         api_trigger.click(ui.ask_api, [api_question, turns, api_by_source], [api_answer, turns], api_name="ask")
-        demo.load(ui.status, None, status, **private)
+        # While the app starts, the status line says what it is doing, every second, until it is ready.
+        timer = gr.Timer(1.0, active=warmup is not None)
+        timer.tick(ui.poll_status, None, [status, timer], **private)
+        demo.load(ui.poll_status, None, [status, timer], **private)
     return demo
 
 
@@ -344,18 +355,46 @@ def _msg(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
 
 
-def warm_up(backend: Backend) -> None:
-    """Open (or build) the index and load the model, so the first visitor does not wait; errors are logged."""
+class WarmUp:
+    """What the app is doing before it can answer, for the status line while it starts."""
+
+    def __init__(self) -> None:
+        self.phase = "Starting…"
+        self.started = time.monotonic()
+        self.done = False
+
+    def set(self, phase: str) -> None:
+        """Say what is happening now."""
+        self.phase = phase
+
+    def line(self) -> str:
+        """The status line while starting: what, for how long, and what to expect."""
+        return (f"⏳ {self.phase} ({time.monotonic() - self.started:.0f}s so far; {TYPICAL_START}). You can type "
+                "your question meanwhile.")
+
+
+def warm_up(backend: Backend, progress: WarmUp | None = None) -> None:
+    """Open (or build) the index and load the model, so the first visitor does not wait; errors are logged.
+    `progress` says what is happening, for the status line."""
+    progress = progress or WarmUp()
     try:
-        backend.status()
-        backend.ask(EXAMPLES[0])  # the embedding model loads on the first question, not with the index
+        progress.set("Loading the embedding model and opening the index…")
+
+        def on_article(source_id: str, done: int, total: int) -> None:
+            progress.set(f"Indexing the articles: {done} of {total} embedded…")
+
+        backend.index(progress=on_article)
+        progress.set("Getting ready to answer…")
+        backend.ask(EXAMPLES[0])  # the first question loads what answering needs
     except Exception as exc:  # the UI reports the same problem on the status line or in the chat
         log.warning("warm-up: %s", exc)
+    finally:
+        progress.done = True
 
 
-def launch(backend: Backend, *, host: str, port: int, share: bool = False) -> None:
+def launch(backend: Backend, *, host: str, port: int, share: bool = False, warmup: WarmUp | None = None) -> None:
     """Serve the UI on host:port until interrupted; analytics off, no public link unless `share`."""
-    demo = build_ui(backend)
+    demo = build_ui(backend, warmup=warmup)
     demo.queue(default_concurrency_limit=4)  # several visitors at once; Assistant.ask is thread-safe
     demo.launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS,
                 footer_links=["api", "settings"], show_error=False, max_file_size=MAX_UPLOAD_BYTES)

@@ -31,10 +31,12 @@ from assistant.ui import (
     ChatHandlers,
     IndexStatus,
     Turn,
+    WarmUp,
     build_ui,
     public_message,
     report_markdown,
     status_markdown,
+    warm_up,
 )
 
 from .fakes import FakeEmbedder
@@ -448,3 +450,26 @@ def test_copy_gives_the_last_answer_as_plain_text_with_sources(ui: ChatHandlers)
     assert copied.startswith(drones_answer().text) and "\nSources:\n[1] drones: Drone strike on the residence" in copied
     assert f'    "{THREE_DRONES}"' in copied and "\\" not in copied
     assert ui.copy_text([]) == ""
+
+
+def test_the_status_line_says_what_the_app_does_while_it_starts(backend: FakeBackend) -> None:
+    warmup = WarmUp()
+    ui = ChatHandlers(backend, stream_delay=0, warmup=warmup)
+    line, timer = ui.poll_status()
+    assert line.startswith("⏳ Starting… (0s so far; a first start takes") and timer.active is True
+    seen: list[str] = []
+    real_set = warmup.set
+    warmup.set = lambda phase: (seen.append(phase), real_set(phase))  # type: ignore[method-assign]
+    backend.enqueue(drones_answer())
+    warm_up(backend, warmup)
+    assert seen == ["Loading the embedding model and opening the index…", "Indexing the articles: 1 of 2 embedded…",
+                    "Indexing the articles: 2 of 2 embedded…", "Getting ready to answer…"]
+    line, timer = ui.poll_status()
+    assert line == "**2** articles · **7** chunks indexed · answerer: **fake**" and timer.active is False
+
+
+def test_a_failed_warm_up_still_ends_and_shows_the_status(backend: FakeBackend) -> None:
+    warmup = WarmUp()
+    backend.enqueue(CorpusError("The corpus folder corpus/ is empty."))
+    warm_up(backend, warmup)
+    assert warmup.done
