@@ -312,7 +312,7 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02, warmup: WarmUp | N
                                      placeholder="Ask a question about the articles, or pick an example below.")
                 notice = gr.HTML("", elem_id="nd-notice")
                 question = gr.Textbox(label="Your question", placeholder="Ask about the articles…", submit_btn="Ask",
-                                      lines=1, max_lines=4, autofocus=True, elem_id="nd-question")
+                                      stop_btn="Stop", lines=1, max_lines=4, autofocus=True, elem_id="nd-question")
                 copy_btn = gr.Button("Copy the answer with its sources", size="sm", variant="secondary",
                                      elem_id="nd-copy")
                 by_source = gr.Checkbox(label="Source by source: one line per article", value=False,
@@ -332,9 +332,12 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02, warmup: WarmUp | N
 
         outputs = [chatbot, sources, turns, notice, question]
         private: dict[str, Any] = {"api_visibility": "private"}
-        question.submit(ui.respond, [question, chatbot, turns, by_source], outputs, **private)
+        answering: list[dict[str, Any]] = [question.submit(ui.respond, [question, chatbot, turns, by_source], outputs,
+                                                           **private)]
         for button in examples:  # a button's value is its label: the example question
-            button.click(ui.respond, [button, chatbot, turns, by_source], outputs, **private)
+            answering.append(button.click(ui.respond, [button, chatbot, turns, by_source], outputs, **private))
+        # "Stop" (shown in the input box while an answer comes in) cancels it; what was shown so far stays.
+        question.stop(None, None, None, cancels=answering, **private)
         chatbot.clear(lambda: (NO_SOURCES, [], "", ""), None, [sources, turns, notice, report], queue=False,
                       **private)
         # Plain text with the numbered sources and their quotes, as a journalist pastes it (not escaped Markdown).

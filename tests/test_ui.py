@@ -473,3 +473,15 @@ def test_a_failed_warm_up_still_ends_and_shows_the_status(backend: FakeBackend) 
     backend.enqueue(CorpusError("The corpus folder corpus/ is empty."))
     warm_up(backend, warmup)
     assert warmup.done
+
+
+def test_stop_cancels_an_answer_in_progress(backend: FakeBackend) -> None:
+    config = build_ui(backend).get_config_file()
+    box = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "nd-question")
+    assert box["props"]["stop_btn"] == "Stop" and box["props"]["label"] == "Your question"
+    deps = config["dependencies"]
+    answering = {i for i, d in enumerate(deps) if d.get("backend_fn") and any(
+        t[0] == box["id"] and t[1] == "submit" for t in d["targets"])}
+    stops = [d for d in deps if any(t[0] == box["id"] and t[1] == "stop" for t in d["targets"])]
+    cancelled = {i for d in stops for i in d.get("cancels", [])}
+    assert answering and answering <= cancelled and len(cancelled) == 1 + 3  # the submit and the three examples
