@@ -160,7 +160,7 @@ def source_card(citation: Citation, doc: Document | None, turn: int) -> str:
         else '<p class="nd-meta">The full article is no longer in corpus/.</p>'
     )
     return (
-        f'<article class="nd-source" id="{anchor(turn, citation.marker)}">'
+        f'<article class="nd-source" id="{anchor(turn, citation.marker)}" tabindex="-1">'
         f'<div class="nd-head"><span class="nd-marker">[{citation.marker}]</span>'
         f'<div><div class="nd-title">{title}</div>{meta_html}</div></div>'
         f'<blockquote class="nd-context">{context}</blockquote>{full}</article>'

@@ -195,6 +195,9 @@ def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int
             # The marker links to its source card; the full article opens below it.
             page.locator("#nd-chat a", has_text="[2]").click()
             assert page.url.endswith("#nd-src-0-2")
+            # Focus follows the marker to its card (keyboard and screen-reader users land on the source).
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'nd-src-0-2'",
+                                   timeout=5_000)
             card = page.locator("#nd-src-0-2")
             card.locator("summary").click()
             sync_api.expect(card.locator(".nd-article")).to_be_visible()
