@@ -184,9 +184,9 @@ class Assistant:
 
     def _annotate(self, answer: Answer, query: Query, passages: list[Passage]) -> Answer:
         """Whatever answerer wrote it: each citation names its speaker, and conflicting citations are shown."""
-        by_id = {p.source_id: [] for p in passages}  # type: dict[str, list[Passage]]
+        by_id: dict[str, list[Passage]] = {}
         for p in passages:
-            by_id[p.source_id].append(p)
+            by_id.setdefault(p.source_id, []).append(p)
         citations = [
             c if c.speaker is not None else c.model_copy(update={"speaker": next(
                 (passage_speaker(c.quote, p) for p in by_id.get(c.source_id, []) if c.quote in p.text), None)})

@@ -36,7 +36,8 @@ SEARCHING = "_Searching the articles…_"
 DRAFTING = "_Drafting with the language model; every sentence is checked against the articles before it stays…_"
 STREAM_STEPS = 30  # an answer streams in at most this many pieces
 MAX_UPLOAD_BYTES = 1024  # the app takes no uploads; gradio serves an upload route anyway, so it is capped
-TYPICAL_START = "a first start takes 10-30 s on a laptop CPU, later starts a few seconds"  # bench/latency.py
+# README "Speed": `python app.py` to its first answer took 14.4 s with no index, 12.7 s with one (2-core CPU).
+TYPICAL_START = "on a 2-core CPU the first answer comes about 15 s after start"
 MAX_TURNS = 10  # turns sent as history; follow-ups only look back one question anyway
 
 

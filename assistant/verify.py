@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from .attribution import passage_speaker
 from .errors import ConfigurationError
+from .extractive import NOT_FOUND
 from .features import VectorCache
 from .models import Answer, Citation, Passage
 from .ranker import LinearModel
@@ -35,7 +36,6 @@ SUPPORT_FEATURES = (
     "passage_coverage",  # share found anywhere in the passage
     "missing_specifics",  # share of the claim's numbers and capitalised names the passage does not contain
 )
-NOT_FOUND = "The articles don't say."
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _SPECIFIC = re.compile(r"\b(?:\d[\d,.]*|[A-Z][a-z][\w'-]*)\b")
 _NUMBER_WORD = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
@@ -92,8 +92,8 @@ def support_features(claim: str, passage_text: str, cache: VectorCache) -> tuple
     near = set(content_terms(" ".join(sents[max(0, best - 1) : best + 2])))
     everywhere = set(content_terms(passage_text))
     wanted = specifics(claim)
-    held = set(re.findall(r"[\w.,'-]+", passage_text.lower())) | {w.rstrip(".,") for w in
-                                                                  re.findall(r"[\w.,'-]+", passage_text.lower())}
+    tokens = re.findall(r"[\w.,'-]+", passage_text.lower())
+    held = set(tokens) | {t.rstrip(".,") for t in tokens}
     row = np.array([
         sims[best],
         max(window_sims),

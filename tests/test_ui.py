@@ -456,7 +456,7 @@ def test_the_status_line_says_what_the_app_does_while_it_starts(backend: FakeBac
     warmup = WarmUp()
     ui = ChatHandlers(backend, stream_delay=0, warmup=warmup)
     line, timer = ui.poll_status()
-    assert line.startswith("⏳ Starting… (0s so far; a first start takes") and timer.active is True
+    assert line.startswith("⏳ Starting… (0s so far; on a 2-core CPU") and timer.active is True
     seen: list[str] = []
     real_set = warmup.set
     warmup.set = lambda phase: (seen.append(phase), real_set(phase))  # type: ignore[method-assign]
@@ -471,8 +471,10 @@ def test_the_status_line_says_what_the_app_does_while_it_starts(backend: FakeBac
 def test_a_failed_warm_up_still_ends_and_shows_the_status(backend: FakeBackend) -> None:
     warmup = WarmUp()
     backend.enqueue(CorpusError("The corpus folder corpus/ is empty."))
-    warm_up(backend, warmup)
-    assert warmup.done
+    warm_up(backend, warmup)  # the failing first question is logged, not raised
+    line, timer = ChatHandlers(backend, stream_delay=0, warmup=warmup).poll_status()
+    assert warmup.done and timer.active is False
+    assert line == "**2** articles · **7** chunks indexed · answerer: **fake**"
 
 
 def test_stop_cancels_an_answer_in_progress(backend: FakeBackend) -> None:
