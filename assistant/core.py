@@ -24,6 +24,7 @@ from .retrieval import BM25Retriever, DenseRetriever, HybridRetriever
 from .scope import scope
 from .settings import Settings
 from .store import ChromaStore, open_store
+from .vectors import SENTENCE_DIR, SentenceVectors, StoredEmbedder
 
 log = logging.getLogger(__name__)
 _PASTED_MARKERS = re.compile(r"\[\d+\]")
@@ -51,7 +52,10 @@ class Assistant:
         generator: Generator | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.embedder: Embedder = embedder or MiniLMEmbedder()
+        # Sentence vectors stored by the build are looked up rather than computed again for every question.
+        self.vectors = SentenceVectors(self.settings.data_dir / SENTENCE_DIR)
+        base = embedder or MiniLMEmbedder()
+        self.embedder: Embedder = StoredEmbedder(getattr(base, "base", base), self.vectors)
         self.generator: Generator = generator or make_generator(self.settings, self.embedder)
         self._store: ChromaStore | None = None
         self._retriever: HybridRetriever | None = None
@@ -90,6 +94,7 @@ class Assistant:
             chunk_tokens=self.settings.chunk_tokens,
             rebuild=rebuild,
             progress=progress,
+            vectors=self.vectors,
         )
         if self._repairs:
             report.repaired[:0], self._repairs = self._repairs, []
@@ -210,6 +215,12 @@ class Assistant:
         return answer.model_copy(update={"text": f"{answer.text}\n{line}", "silent": silent})
 
     def _passages(self, query: Query) -> list[Passage]:
+        passages = self._retrieve(query)
+        docs = self._state.docs if self._state else {}
+        self.vectors.load(docs[p.source_id].content_hash for p in passages if p.source_id in docs)
+        return passages
+
+    def _retrieve(self, query: Query) -> list[Passage]:
         k = self.settings.top_k
         if query.by_source and not query.outlets:
             # One line per article: each article's best passages, so an article that answers is not crowded out.

@@ -113,6 +113,14 @@ def _named(match: re.Match[str]) -> str | None:
     return " ".join(parts[:MAX_SIDE_WORDS]) if parts else None
 
 
+def negation_windows(quote: str) -> list[str]:
+    """The words around each negation cue of a quote: what the negation may be about."""
+    tokens = quote.split()
+    before, after = NEGATION_WINDOW
+    return [" ".join(tokens[max(0, i - before) : i + after + 1]) for i, tok in enumerate(tokens)
+            if _NEGATIVE.search(tok)]
+
+
 class Sides:
     """Reads the side each quote takes on a point; `embed` compares named sides."""
 
@@ -137,10 +145,7 @@ class Sides:
         return [Side(t, t) for t in dict.fromkeys(filter(None, (_named(m) for m in pattern.finditer(quote))))]
 
     def _negates(self, question: Question, quote: str) -> bool:
-        tokens = quote.split()
-        before, after = NEGATION_WINDOW
-        windows = [" ".join(tokens[max(0, i - before) : i + after + 1])
-                   for i, tok in enumerate(tokens) if _NEGATIVE.search(tok)]
+        windows = negation_windows(quote)
         if not windows:
             return False
         vectors = self.embed([question.text, *windows])

@@ -55,7 +55,13 @@ class MiniLMEmbedder:
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of passages, one per text."""
-        return self._model.get_text_embedding_batch(list(texts)) if texts else []
+        if not texts:
+            return []
+        # Straight to sentence-transformers with the whole list: it sorts texts by length before batching, so a
+        # build's mix of passages and short sentences is padded far less than in llama-index's fixed slices.
+        vectors = self._model._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                            convert_to_numpy=True, show_progress_bar=False)
+        return vectors.tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
         """Embedding of a search query."""

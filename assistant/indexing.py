@@ -1,8 +1,10 @@
 """Incremental index builds: documents keyed by content hash, with a state file as the source of truth.
 
-The state file (`index.json`) is replaced atomically after each document, so whatever happens mid-build, the
-state names only chunks that are fully stored. Chunks the state does not name are ignored by readers and
-swept by the next build. `rebuild` writes a fresh collection and switches to it only when it is complete.
+Documents are embedded and stored in batches (one model call for a batch's passages and sentences, one state save
+per batch). The state file (`index.json`) is replaced atomically after each batch, so whatever happens mid-build,
+the state names only chunks that are fully stored. Chunks the state does not name are ignored by readers and swept
+by the next build. A fresh build (`rebuild`, or a first one) writes a new collection, records its progress in
+`index.next.json` and switches over only when it is complete; an interrupted one is resumed, not restarted.
 """
 
 from __future__ import annotations
@@ -11,22 +13,23 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, Field
 
-from .chunking import chunk_document
+from .chunking import Chunk, chunk_document
 from .corpus import read_corpus
 from .embeddings import Embedder
 from .models import Document, IndexReport, Skipped
 from .store import ChromaStore
+from .vectors import SENTENCE_DIR, SentenceVectors, passage_texts
 
 STATE_FILE = "index.json"
+NEXT_FILE = "index.next.json"  # the progress of a fresh build not yet switched to
+BATCH_CHUNKS = 256  # passages per batch: large enough for full model batches, small enough to lose little
 
-
-class ChunkingError(ValueError):
-    """A document that cannot be split into passages (raised before anything of it is stored)."""
 
 Progress = Callable[[str, int, int], None]  # (source id, done, total)
 
@@ -55,9 +58,9 @@ class IndexState(BaseModel):
         return cls.read(data_dir)[0]
 
     @classmethod
-    def read(cls, data_dir: Path) -> tuple[IndexState | None, str | None]:
+    def read(cls, data_dir: Path, name: str = STATE_FILE) -> tuple[IndexState | None, str | None]:
         """The saved state (None if there is none) and, when its file is damaged, what is wrong with it."""
-        path = data_dir / STATE_FILE
+        path = data_dir / name
         if not path.exists():
             return None, None
         try:
@@ -67,12 +70,12 @@ class IndexState(BaseModel):
             return None, (f"The index state file {STATE_FILE} was damaged ({kind}); the index was rebuilt from the "
                           "corpus.")
 
-    def save(self, data_dir: Path) -> None:
+    def save(self, data_dir: Path, name: str = STATE_FILE) -> None:
         """Write atomically: a crash leaves either the old or the new state, never half of one."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = data_dir / f".{STATE_FILE}.tmp"
-        tmp.write_text(self.model_dump_json(indent=1), encoding="utf-8")
-        os.replace(tmp, data_dir / STATE_FILE)
+        tmp = data_dir / f".{name}.tmp"
+        tmp.write_text(self.model_dump_json(), encoding="utf-8")
+        os.replace(tmp, data_dir / name)
 
     @property
     def chunk_ids(self) -> set[str]:
@@ -95,53 +98,47 @@ def build_index(
     chunk_tokens: int,
     rebuild: bool = False,
     progress: Progress | None = None,
+    vectors: SentenceVectors | None = None,
 ) -> IndexReport:
     """Bring the index in line with the corpus folder, embedding only new or changed documents."""
     started = time.perf_counter()
     docs, skipped = read_corpus(corpus_dir)
     sig = signature(embedder, chunk_tokens)
+    vectors = vectors or SentenceVectors(data_dir / SENTENCE_DIR)
     old, damage = IndexState.read(data_dir)
     report = IndexReport(skipped=skipped, repaired=[damage] if damage else [])
     fresh = rebuild or old is None or old.signature != sig
     if old is not None and old.signature != sig:
         report.repaired.append("The index was built by another version or with other settings (embedding model, "
                                "passage size); it was rebuilt from the corpus.")
-    # Collections of builds that never finished are not the live one: sweep them.
+    resumed = _resumable(data_dir, sig, store, collection) if fresh else None
+    # Collections of builds that never finished are not the live one: sweep them (but resume the last one).
     for name in store.collections(prefix=f"{collection}-"):
-        if old is None or name != old.collection:
+        if (old is None or name != old.collection) and (resumed is None or name != resumed.collection):
             store.drop(name)
     if fresh:
-        name = f"{collection}-{uuid.uuid4().hex[:12]}"
-        state = IndexState(signature=sig, collection=name)
+        state = resumed or IndexState(signature=sig, collection=f"{collection}-{uuid.uuid4().hex[:12]}")
     else:
         assert old is not None
         state = old.model_copy(deep=True)
-        stored = set(store.ids(state.collection))
-        # Sweep chunks a previous interrupted build left behind.
-        store.delete(state.collection, sorted(stored - state.chunk_ids))
-        # Documents whose passages are gone from the vector store (a deleted or replaced database) are re-embedded.
-        lost = {sid for sid, entry in state.docs.items() if not set(entry.chunk_ids) <= stored}
-        if lost:
-            for sid in lost:
-                entry = state.docs[sid]
-                state.docs[sid] = entry.model_copy(update={"content_hash": "", "chunk_ids": []})
-            report.repaired.append(f"{len(lost)} article(s) had lost their passages from the vector store; they were "
-                                   "embedded again.")
-    todo = [d for d in docs if fresh or d.source_id not in state.docs
-            or state.docs[d.source_id].content_hash != d.content_hash]
+    if resumed is not None or not fresh:
+        _sweep_strays(state, store, vectors, report)
+    todo = [d for d in docs if d.source_id not in state.docs or state.docs[d.source_id].content_hash != d.content_hash]
     changed = {d.source_id for d in todo}
     report.unchanged = sorted(d.source_id for d in docs if d.source_id not in changed)
-    for done, doc in enumerate(todo, start=1):
-        try:
-            _index_document(doc, state, store, embedder, chunk_tokens, data_dir, incremental=not fresh)
-        except ChunkingError as exc:  # one article that cannot be chunked never stops the build
-            report.skipped.append(Skipped(path=doc.source_id, reason=f"cannot be split into passages: {exc}"))
-            continue
-        (report.updated if old and doc.source_id in old.docs else report.added).append(doc.source_id)
-        if progress:
-            progress(doc.source_id, done, len(todo))
+    done = 0
+    for batch in _batches(todo, embedder, chunk_tokens, report):
+        stale = _index_batch(batch, state, store, embedder, vectors)
+        state.save(data_dir, NEXT_FILE if fresh else STATE_FILE)
+        store.delete(state.collection, stale)  # old versions' chunks go only after the state no longer names them
+        for doc, _ in batch:
+            (report.updated if old and doc.source_id in old.docs else report.added).append(doc.source_id)
+            done += 1
+            if progress:
+                progress(doc.source_id, done, len(todo))
     if fresh:
         state.save(data_dir)  # the switch to the new collection
+        (data_dir / NEXT_FILE).unlink(missing_ok=True)
         if old is not None:
             report.removed = sorted(set(old.docs) - set(state.docs))
             if old.collection != state.collection:
@@ -149,43 +146,90 @@ def build_index(
     else:
         # A file that is gone leaves the index; one that is merely unreadable now keeps what was indexed.
         present = {d.source_id for d in docs} | {Path(s.path).stem for s in skipped}
-        for source_id in sorted(set(state.docs) - present):
-            entry = state.docs.pop(source_id)
+        gone = sorted(set(state.docs) - present)
+        if gone:
+            entries = [state.docs.pop(source_id) for source_id in gone]
             state.save(data_dir)
-            store.delete(state.collection, entry.chunk_ids)
-            report.removed.append(source_id)
+            store.delete(state.collection, [cid for entry in entries for cid in entry.chunk_ids])
+            report.removed.extend(gone)
+    vectors.sweep(entry.content_hash for entry in state.docs.values())
     report.chunks = len(state.chunk_ids)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _index_document(
-    doc: Document,
-    state: IndexState,
-    store: ChromaStore,
-    embedder: Embedder,
-    chunk_tokens: int,
-    data_dir: Path,
-    *,
-    incremental: bool,
-) -> None:
-    """Embed and store one document, then record it; its old chunks go only after the record is saved."""
-    try:
-        chunks = chunk_document(doc, embedder.count_tokens, chunk_tokens)
-    except ValueError as exc:
-        raise ChunkingError(str(exc)) from exc
-    vectors = embedder.embed([c.embed_text for c in chunks])
-    previous = state.docs.get(doc.source_id)
-    stale = [cid for cid in (previous.chunk_ids if previous else []) if cid not in {c.chunk_id for c in chunks}]
-    store.add(state.collection, doc, chunks, vectors)
-    state.docs[doc.source_id] = DocEntry(
-        content_hash=doc.content_hash,
-        title=doc.title,
-        outlet=doc.outlet,
-        date=doc.date,
-        url=doc.url,
-        chunk_ids=[c.chunk_id for c in chunks],
-    )
-    if incremental:  # the live state changes doc by doc; a fresh build switches over at the end
-        state.save(data_dir)
-        store.delete(state.collection, stale)
+def _resumable(data_dir: Path, sig: str, store: ChromaStore, collection: str) -> IndexState | None:
+    """The state of an interrupted fresh build that can be carried on: same settings, its collection still there."""
+    state, _ = IndexState.read(data_dir, NEXT_FILE)
+    if state is None or state.signature != sig or not state.collection.startswith(f"{collection}-"):
+        return None
+    return state if state.collection in store.collections(prefix=f"{collection}-") else None
+
+
+def _sweep_strays(state: IndexState, store: ChromaStore, vectors: SentenceVectors, report: IndexReport) -> None:
+    """Drop chunks an interrupted build left behind, and mark for embedding again the documents whose passages
+    or sentence vectors are gone (a deleted or replaced database, files removed by hand)."""
+    stored = set(store.ids(state.collection))
+    store.delete(state.collection, sorted(stored - state.chunk_ids))
+    lost = {sid for sid, entry in state.docs.items() if not set(entry.chunk_ids) <= stored}
+    bare = {sid for sid, entry in state.docs.items() if sid not in lost and not vectors.has(entry.content_hash)}
+    store.delete(state.collection, [cid for sid in sorted(bare) for cid in state.docs[sid].chunk_ids])
+    for sid in lost | bare:
+        state.docs[sid] = state.docs[sid].model_copy(update={"content_hash": "", "chunk_ids": []})
+    if lost:
+        report.repaired.append(f"{len(lost)} article(s) had lost their passages from the vector store; they were "
+                               "embedded again.")
+    if bare:
+        report.repaired.append(f"{len(bare)} article(s) had no stored sentence vectors (an index from an older "
+                               "version, or files removed); they were embedded again.")
+
+
+Batch = list[tuple[Document, list[Chunk]]]
+
+
+def _batches(docs: list[Document], embedder: Embedder, chunk_tokens: int, report: IndexReport) -> Iterator[Batch]:
+    """Documents with their chunks, about BATCH_CHUNKS passages at a time; one that cannot be chunked is reported
+    and left out (it never stops the build)."""
+    batch: Batch = []
+    size = 0
+    for doc in docs:
+        try:
+            chunks = chunk_document(doc, embedder.count_tokens, chunk_tokens)
+        except ValueError as exc:
+            report.skipped.append(Skipped(path=doc.source_id, reason=f"cannot be split into passages: {exc}"))
+            continue
+        batch.append((doc, chunks))
+        size += len(chunks)
+        if size >= BATCH_CHUNKS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _index_batch(
+    batch: Batch, state: IndexState, store: ChromaStore, embedder: Embedder, vectors: SentenceVectors
+) -> list[str]:
+    """Embed a batch's passages and sentences in one model call, store both, then record the documents; returns
+    the ids of the chunks of their previous versions, to delete once the state is saved."""
+    sentences = [list(dict.fromkeys(t for c in chunks for t in passage_texts(c.text))) for _, chunks in batch]
+    texts = list(dict.fromkeys([*(c.embed_text for _, chunks in batch for c in chunks),
+                                *(t for doc_texts in sentences for t in doc_texts)]))
+    embedded = dict(zip(texts, embedder.embed(texts), strict=True))
+    for (doc, _), doc_texts in zip(batch, sentences, strict=True):
+        vectors.write(doc.content_hash, doc_texts, np.asarray([embedded[t] for t in doc_texts], dtype=np.float32))
+    store.add(state.collection, [(doc, chunks, [embedded[c.embed_text] for c in chunks]) for doc, chunks in batch])
+    stale: list[str] = []
+    for doc, chunks in batch:
+        previous = state.docs.get(doc.source_id)
+        new_ids = {c.chunk_id for c in chunks}
+        stale.extend(cid for cid in (previous.chunk_ids if previous else []) if cid not in new_ids)
+        state.docs[doc.source_id] = DocEntry(
+            content_hash=doc.content_hash,
+            title=doc.title,
+            outlet=doc.outlet,
+            date=doc.date,
+            url=doc.url,
+            chunk_ids=[c.chunk_id for c in chunks],
+        )
+    return stale

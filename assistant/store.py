@@ -58,22 +58,25 @@ class ChromaStore:
             name, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
 
-    def add(self, collection: str, doc: Document, chunks: Sequence[Chunk], embeddings: Sequence[list[float]]) -> None:
-        """Store the chunks of one document with their embeddings."""
+    def add(self, collection: str, items: Sequence[tuple[Document, Sequence[Chunk], Sequence[list[float]]]]) -> None:
+        """Store the chunks of some documents with their embeddings, in one write."""
         from llama_index.core.schema import BaseNode, TextNode
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        meta = {"source_id": doc.source_id, "title": doc.title, "outlet": doc.outlet or "", "date": doc.date or ""}
-        nodes: list[BaseNode] = [
-            TextNode(
-                id_=chunk.chunk_id,
-                text=chunk.text,
-                embedding=list(vector),
-                metadata={**meta, "start": chunk.start, "index": chunk.index},
+        nodes: list[BaseNode] = []
+        for doc, chunks, embeddings in items:
+            meta = {"source_id": doc.source_id, "title": doc.title, "outlet": doc.outlet or "", "date": doc.date or ""}
+            nodes.extend(
+                TextNode(
+                    id_=chunk.chunk_id,
+                    text=chunk.text,
+                    embedding=list(vector),
+                    metadata={**meta, "start": chunk.start, "index": chunk.index},
+                )
+                for chunk, vector in zip(chunks, embeddings, strict=True)
             )
-            for chunk, vector in zip(chunks, embeddings, strict=True)
-        ]
-        ChromaVectorStore(chroma_collection=self._collection(collection)).add(nodes)
+        if nodes:
+            ChromaVectorStore(chroma_collection=self._collection(collection)).add(nodes)
 
     def delete(self, collection: str, ids: Sequence[str]) -> None:
         """Remove chunks by id."""

@@ -7,9 +7,17 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
+from assistant import indexing
 from assistant.indexing import IndexState
 
 from .fakes import FakeEmbedder
+
+
+@pytest.fixture(autouse=True)
+def one_document_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five articles fit one batch; one per batch makes an interruption fall between documents, as it does
+    between batches on a large corpus."""
+    monkeypatch.setattr(indexing, "BATCH_CHUNKS", 1)
 
 
 def _assistant(tmp_path: Path, corpus_dir: Path, embedder: FakeEmbedder) -> Assistant:
@@ -78,8 +86,9 @@ def test_interrupted_rebuild_keeps_previous_collection(tmp_path: Path, corpus_di
     with pytest.raises(KeyboardInterrupt):
         broken.index(rebuild=True)
     assert IndexState.load(tmp_path / "data") == before
-    report = _assistant(tmp_path, corpus_dir, FakeEmbedder()).index(rebuild=True)
-    assert len(report.updated) == 5
+    embedder = FakeEmbedder()
+    report = _assistant(tmp_path, corpus_dir, embedder).index(rebuild=True)  # carries on where it stopped
+    assert len(report.updated) == 3 and len(report.unchanged) == 2 and len(embedder.calls) == 3
     after = IndexState.load(tmp_path / "data")
     assert after is not None and before is not None and after.collection != before.collection
 
@@ -88,6 +97,19 @@ def test_progress_is_reported_per_document(tmp_path: Path, corpus_dir: Path) -> 
     seen: list[tuple[str, int, int]] = []
     _assistant(tmp_path, corpus_dir, FakeEmbedder()).index(progress=lambda s, d, t: seen.append((s, d, t)))
     assert [d for _, d, _ in seen] == [1, 2, 3, 4, 5] and {t for _, _, t in seen} == {5}
+
+
+def test_an_interrupted_first_build_is_resumed_not_restarted(tmp_path: Path, corpus_dir: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        _assistant(tmp_path, corpus_dir, FakeEmbedder(fail_after=2)).index()  # two of five documents done
+    assert IndexState.load(tmp_path / "data") is None  # nothing is live until the build completes
+    embedder = FakeEmbedder()
+    report = _assistant(tmp_path, corpus_dir, embedder).index()
+    assert len(embedder.calls) == 3 and len(report.added) == 3 and len(report.unchanged) == 2
+    state = IndexState.load(tmp_path / "data")
+    assert state is not None and len(state.docs) == 5
+    assert not (tmp_path / "data" / indexing.NEXT_FILE).exists()
+    assert _assistant(tmp_path, corpus_dir, FakeEmbedder()).store.collections("newsdesk-") == [state.collection]
 
 
 def test_unfinished_rebuild_collections_are_swept(tmp_path: Path, corpus_dir: Path) -> None:
