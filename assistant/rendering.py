@@ -77,11 +77,13 @@ def collection_markdown(docs: list[Document], shown: int = 8) -> str:
     dates = sorted({d.date for d in docs if d.date})
     when = f", dated {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "") if dates else ""
     noun = "article" if len(docs) == 1 else "articles"
-    lines = [f"**The collection:** {len(docs)} {noun} from {escape_md(sources)}{escape_md(when)}."]
+    lines = [f"**The collection:** {len(docs)} {noun} from {escape_md(sources)}{escape_md(when)}.", "",
+             # Folded: open, the headlines would push the question box below the fold on a laptop or a phone.
+             "<details><summary>The headlines</summary>", ""]
     lines += [f"- {escape_md(d.title)}" + (f" _({escape_md(d.outlet)})_" if d.outlet else "") for d in docs[:shown]]
     if len(docs) > shown:
         lines.append(f"- … and {len(docs) - shown} more")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", "</details>"])
 
 
 def find_quote(text: str, quote: str) -> tuple[int, int] | None:
@@ -163,7 +165,9 @@ def source_card(citation: Citation, doc: Document | None, turn: int) -> str:
         f'<article class="nd-source" id="{anchor(turn, citation.marker)}" tabindex="-1">'
         f'<div class="nd-head"><span class="nd-marker">[{citation.marker}]</span>'
         f'<div><div class="nd-title">{title}</div>{meta_html}</div></div>'
-        f'<blockquote class="nd-context">{context}</blockquote>{full}</article>'
+        f'<blockquote class="nd-context">{context}</blockquote>{full}'
+        # On a phone the sources sit under the chat: a way back up to the answer after following a marker.
+        f'<a class="nd-back" href="#nd-chat">Back to the answer</a></article>'
     )
 
 

@@ -61,10 +61,12 @@ _SENTENCE_END = re.compile(r"([.!?][\"')\]]*|[:;,])$")
 
 def _is_foreign_ui(line: str) -> bool:
     """A line written mostly in a non-Latin script (a UI string left by the scraper)."""
+    if line.isascii():  # most lines: no letter to look up (the lookup made re-reading a large corpus slow)
+        return False
     letters = [c for c in line if c.isalpha()]
     if not letters:
         return False
-    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
+    latin = sum(1 for c in letters if c.isascii() or "LATIN" in unicodedata.name(c, ""))
     return latin / len(letters) < 0.5
 
 

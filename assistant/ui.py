@@ -139,6 +139,7 @@ CSS = """
   line-height: 1.5; }
 .nd-article p { margin: 0 0 8px 0; }
 #nd-examples { flex-wrap: wrap; gap: 6px; }
+#nd-collection summary { cursor: pointer; color: var(--link-text-color); }
 #nd-question textarea:focus-visible, #nd-chat a:focus-visible, #nd-sources a:focus-visible,
 button:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2px; }
 #nd-examples button { flex: 0 1 auto; min-width: 0; }
@@ -149,6 +150,13 @@ button:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2
 .nd-side { font-weight: 600; }
 .nd-dropped { margin: 8px 0; color: var(--body-text-color-subdued); font-size: var(--text-sm); }
 .nd-dropped summary { cursor: pointer; }
+.nd-back { display: none; margin-top: 6px; font-size: var(--text-sm); }
+/* Phones: a shorter chat, so the question box is on screen when the page opens; a link from each source card back
+   to the answer (the sources sit under the chat there). */
+@media (max-width: 640px) {
+  #nd-chat { height: 36vh !important; min-height: 180px !important; }
+  .nd-back { display: inline-block; }
+}
 """
 
 # Opening a full article scrolls it to the highlighted quote ('toggle' does not bubble, hence the capture).
@@ -308,8 +316,10 @@ def build_ui(backend: Backend, *, stream_delay: float = 0.02, warmup: WarmUp | N
             report = gr.Markdown("", elem_id="nd-report")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
-                chatbot = gr.Chatbot(label="Conversation", show_label=False, height="min(62vh, 640px)",
-                                     min_height=300, buttons=["copy"], feedback_options=None, elem_id="nd-chat",
+                # As tall as the window allows with the intro and the question box still on screen when it opens.
+                chatbot = gr.Chatbot(label="Conversation", show_label=False,
+                                     height="max(300px, calc(100vh - 440px))", min_height=300, buttons=["copy"],
+                                     feedback_options=None, elem_id="nd-chat",
                                      placeholder="Ask a question about the articles, or pick an example below.")
                 notice = gr.HTML("", elem_id="nd-notice")
                 question = gr.Textbox(label="Your question", placeholder="Ask about the articles…", submit_btn="Ask",

@@ -205,19 +205,24 @@ def _chart(rows: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     n = [r["articles"] for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(n, [r["ours"]["build_s"] for r in rows], "o-", label="newsdesk build (passages + sentence vectors)")
-    left.plot(n, [r["ours"]["raw_encode_all_texts_s"] for r in rows], "s--", label="raw encode of the same texts")
-    left.plot(n, [r["ours"]["raw_encode_passages_s"] for r in rows], "^:", label="raw encode of the passages only")
-    left.plot(n, [r["llamaindex"]["build_s"] for r in rows], "x-", label="plain llama-index build")
-    left.set(xlabel="articles", ylabel="seconds", title="Build time")
-    left.legend(fontsize=8)
-    right.plot(n, [r["serve"]["ask_p50_ms"] for r in rows], "o-", label="newsdesk ask p50")
-    right.plot(n, [r["serve"]["ask_p95_ms"] for r in rows], "o--", label="newsdesk ask p95")
-    right.plot(n, [r["serve"]["retrieve_p50_ms"] for r in rows], "s-", label="newsdesk retrieval p50")
-    right.plot(n, [r["llamaindex"]["retrieve_p50_ms"] for r in rows], "x-", label="llama-index retrieval p50")
-    right.set(xlabel="articles", ylabel="milliseconds", title="Answer time (warm)")
-    right.legend(fontsize=8)
+    panels = {  # title, y label, and the series drawn: (phase, figure, style, label)
+        ("Build time", "seconds"): [
+            ("ours", "build_s", "o-", "newsdesk build (passages + sentence vectors)"),
+            ("ours", "raw_encode_all_texts_s", "s--", "raw encode of the same texts"),
+            ("ours", "raw_encode_passages_s", "^:", "raw encode of the passages only"),
+            ("llamaindex", "build_s", "x-", "plain llama-index build")],
+        ("Answer time (warm)", "milliseconds"): [
+            ("serve", "ask_p50_ms", "o-", "newsdesk ask p50"),
+            ("serve", "ask_p95_ms", "o--", "newsdesk ask p95"),
+            ("serve", "retrieve_p50_ms", "s-", "newsdesk retrieval p50"),
+            ("llamaindex", "retrieve_p50_ms", "x-", "llama-index retrieval p50")],
+    }
+    fig, axes = plt.subplots(1, len(panels), figsize=(10, 4))
+    for ax, ((title, unit), series) in zip(axes, panels.items(), strict=True):
+        for phase, key, style, label in series:
+            ax.plot(n, [r[phase][key] for r in rows], style, label=label)
+        ax.set(xlabel="articles", ylabel=unit, title=title)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -251,6 +256,7 @@ def main() -> None:
                         help="encode every text of the build again (its own length in time) only up to this slice")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "scale.json")
     parser.add_argument("--chart", type=Path, default=ROOT / "docs" / "scale.png")
+    parser.add_argument("--append", action="store_true", help="keep the other slices already in --json")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -265,6 +271,9 @@ def main() -> None:
         (args.workdir / f"{args.phase}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
         return
     rows: list[dict[str, Any]] = []
+    if args.append and args.json.exists():  # slices measured by an earlier run stay, unless measured again now
+        rows = [r for r in json.loads(args.json.read_text(encoding="utf-8"))["rows"]
+                if r["fraction"] not in args.fractions]
     results: dict[str, Any] = {"import_assistant_s": _import_seconds(), "questions": args.questions, "rows": rows}
     print(f"python -c 'import assistant': {results['import_assistant_s']:.2f} s", flush=True)
     for fraction in args.fractions:
@@ -279,6 +288,7 @@ def main() -> None:
                 row[key] = _run_phase(name, workdir / "corpus", workdir, fraction, args)
                 print(f"{name}: {time.perf_counter() - started:.0f} s  {json.dumps(row[key])}", flush=True)
             rows.append(row)
+            rows.sort(key=lambda r: r["fraction"])
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")  # after each slice
     if len(rows) >= 2:

@@ -174,6 +174,9 @@ def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int
                                                     timeout=90_000)
 
             box = page.get_by_placeholder("Ask about the articles…")
+            place = box.bounding_box()
+            assert place is not None and place["y"] + place["height"] <= height, "the question box is off screen"
+            assert page.evaluate("window.scrollY") == 0, "the page scrolled to reach the question box"
             box.press("Enter")  # empty: a message, not an error page
             sync_api.expect(page.locator(".nd-notice")).to_have_text(
                 "⚠️ The question is empty: type a question about the articles.")
@@ -203,6 +206,9 @@ def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int
             sync_api.expect(card.locator(".nd-article")).to_be_visible()
             page.wait_for_function(QUOTE_IN_VIEW, arg="#nd-src-0-2 .nd-article", timeout=5_000)  # opens at the quote
             card.locator("summary").click()
+            if width < 600:  # under the chat on a phone: a link leads back up to the answer
+                card.locator(".nd-back").click()
+                sync_api.expect(page.locator("#nd-chat a", has_text="[2]")).to_be_in_viewport()
 
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"page is {overflow}px wider than a {width}px window"
@@ -287,3 +293,35 @@ def test_browser_copies_plain_text_with_sources_and_frames_the_collection(app_ur
         assert "\\(" not in copied and "](#nd-src" not in copied  # no Markdown escapes, no links
         quote = page.locator("#nd-sources mark").first.inner_text()
         assert flatten(quote) in flatten(copied)
+
+
+@pytest.mark.browser
+def test_browser_tab_reaches_each_marker_in_order_and_lands_on_its_card(app_url: str) -> None:
+    """Keyboard use: Tab from the top of the conversation passes the markers [1], [2], [3] in order before the
+    question box; Enter on a marker moves focus to its source card."""
+    with _ready_page(app_url) as (_, page):
+        box = page.get_by_label("Your question")
+        box.fill("Who did Iran blame?")
+        box.press("Enter")
+        page.locator("#nd-sources mark").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        markers = page.locator("#nd-chat .bot a").all_inner_texts()
+        assert len(markers) >= 2
+        page.locator("#nd-settings button").first.focus()  # the control right above the conversation
+        reached: list[str] = []
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            tag, text = page.evaluate("[document.activeElement.tagName, document.activeElement.innerText || '']")
+            if tag == "TEXTAREA":
+                break
+            if tag == "A":
+                reached.append(text.strip())
+        assert reached == markers and markers[:2] == ["[1]", "[2]"]
+        page.keyboard.press("Shift+Tab")  # back from the question box to the last marker
+        for _ in range(len(markers)):
+            if page.evaluate("document.activeElement.innerText") == "[2]":
+                break
+            page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'nd-src-0-2'",
+                               timeout=5_000)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, Settings
-from assistant import indexing
+from assistant import Assistant, Settings, indexing
 from assistant.indexing import IndexState
 
 from .fakes import FakeEmbedder

@@ -158,6 +158,7 @@ def test_source_card_shows_title_outlet_date_quote_in_context_and_full_article(c
     assert "Example Wire · 2021-11-07" in card
     assert f'<blockquote class="nd-context"><mark>{THREE_DRONES}</mark></blockquote>' in card
     assert "<summary>Open the full article</summary>" in card
+    assert '<a class="nd-back" href="#nd-chat">Back to the answer</a>' in card
     assert "<p>Baghdad was quiet on Sunday morning after a night of gunfire.</p>" in card
     # Article text is data, never markup.
     assert "<script>" not in card and "&lt;script&gt;alert(1)&lt;/script&gt;" in card
