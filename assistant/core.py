@@ -20,7 +20,7 @@ from .generation import Generator, ground, make_generator
 from .indexing import IndexState, Progress, build_index, signature
 from .models import Answer, IndexReport, Message, Passage
 from .questions import Question
-from .retrieval import BM25Retriever, DenseRetriever, HybridRetriever
+from .retrieval import LEXICAL_DIR, BM25Retriever, DenseRetriever, HybridRetriever
 from .scope import scope
 from .settings import Settings
 from .store import ChromaStore, open_store
@@ -55,7 +55,7 @@ class Assistant:
         # Sentence vectors stored by the build are looked up rather than computed again for every question.
         self.vectors = SentenceVectors(self.settings.data_dir / SENTENCE_DIR)
         base = embedder or MiniLMEmbedder()
-        self.embedder: Embedder = StoredEmbedder(getattr(base, "base", base), self.vectors)
+        self.embedder = StoredEmbedder(getattr(base, "base", base), self.vectors)
         self.generator: Generator = generator or make_generator(self.settings, self.embedder)
         self._store: ChromaStore | None = None
         self._retriever: HybridRetriever | None = None
@@ -113,6 +113,8 @@ class Assistant:
         there is no usable one, so a question is never answered from an empty or damaged index."""
         with self._lock:
             if self._retriever is None:
+                if self._state is None:  # the first time: the model loads while the index is opened
+                    self.embedder.preload()
                 state = IndexState.load(self.settings.data_dir)
                 if self._needs_build(state):
                     with self._build_lock:
@@ -120,10 +122,12 @@ class Assistant:
                     state = IndexState.load(self.settings.data_dir)
                 assert state is not None
                 live = state.chunk_ids
-                chunks = [c for c in self.store.chunks(state.collection) if c.chunk_id in live]
-                dense = DenseRetriever(self.store, state.collection, self.embedder, chunks)
+                lexical = BM25Retriever.cached(
+                    self.settings.data_dir / LEXICAL_DIR, "\n".join([state.collection, *sorted(live)]),
+                    lambda: [c for c in self.store.chunks(state.collection) if c.chunk_id in live])
+                dense = DenseRetriever(self.store, state.collection, self.embedder, lexical.chunks)
                 self._retriever = HybridRetriever(
-                    [dense, BM25Retriever(chunks)], candidates=self.settings.candidates,
+                    [dense, lexical], candidates=self.settings.candidates,
                     rrf_k=self.settings.rrf_k,
                     per_source=self.settings.per_source,
                 )

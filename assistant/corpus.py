@@ -180,11 +180,36 @@ def _read_text(path: Path) -> tuple[str, str | None]:
         return "", "not UTF-8 text: re-save it as UTF-8"
 
 
+class Fingerprint(BaseModel):
+    """What an indexed article's file was, so that an unchanged file is not read through and cleaned again."""
+
+    file_key: str  # sha256 of the file's text and its sources.yaml entry
+    copy_keys: list[str]  # the hashes a copy of the article is recognised by
+
+
+class CorpusScan(BaseModel):
+    """A corpus folder read against what is already indexed."""
+
+    docs: list[Document]  # new or changed articles, cleaned
+    skipped: list[Skipped]
+    unchanged: list[str]  # source ids of files exactly as indexed (not cleaned again)
+    fingerprints: dict[str, Fingerprint]  # of every article in `docs`
+
+
 def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
     """Every usable article of the folder, plus the files skipped with the reason."""
+    scan = scan_corpus(corpus_dir, {})
+    return scan.docs, scan.skipped
+
+
+def scan_corpus(corpus_dir: Path, known: dict[str, Fingerprint]) -> CorpusScan:
+    """Like `read_corpus`, but a file whose fingerprint is in `known` (by source id) is only hashed: listed as
+    unchanged, not cleaned again (re-indexing a large folder after one file changed stays fast)."""
     files, skipped = _scan(corpus_dir)
     manifest = load_manifest(corpus_dir)
     docs: list[Document] = []
+    unchanged: list[str] = []
+    prints: dict[str, Fingerprint] = {}
     seen: dict[str, str] = {}
     ids: dict[str, str] = {}
     for path in files:
@@ -193,26 +218,37 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Document], list[Skipped]]:
             reason = "empty file"
         if reason is None and path.stem in ids:
             reason = f"same source id as {ids[path.stem]}: rename one of them"
+        meta = manifest.get(path.stem)
+        key = hashlib.sha256((raw + (meta.model_dump_json() if meta else "")).encode()).hexdigest()
         doc = None
-        if reason is None:
+        hashes: list[str] = []
+        previous = known.get(path.stem)
+        if reason is None and previous is not None and previous.file_key == key:
+            hashes = previous.copy_keys
+        elif reason is None:
             try:
-                doc = parse_article(raw, path.stem, manifest.get(path.stem))
+                doc = parse_article(raw, path.stem, meta)
             except ArticleError as exc:
                 reason = str(exc)
             else:
                 if doc is None:
                     reason = "no article text left after removing boilerplate"
-        if reason is None and doc is not None:
-            # Same cleaned body, or same file content: a copy of an article whose metadata comes from
-            # sources.yaml is parsed differently (its first line becomes its title) but is the same article.
-            hashes = [hashlib.sha256(x.encode()).hexdigest() for x in (doc.text, " ".join(raw.split()))]
+                else:
+                    # Same cleaned body, or same file content: a copy of an article whose metadata comes from
+                    # sources.yaml is parsed differently (its first line becomes its title) but is the same article.
+                    hashes = [hashlib.sha256(x.encode()).hexdigest() for x in (doc.text, " ".join(raw.split()))]
+        if reason is None:
             original = next((seen[h] for h in hashes if h in seen), None)
             if original is not None:
                 reason = f"duplicate of {original}"
             else:
                 seen.update(dict.fromkeys(hashes, path.name))
                 ids[path.stem] = path.name
-                docs.append(doc)
+                if doc is None:
+                    unchanged.append(path.stem)
+                else:
+                    docs.append(doc)
+                    prints[path.stem] = Fingerprint(file_key=key, copy_keys=hashes)
         if reason is not None:
             skipped.append(Skipped(path=path.name, reason=reason))
-    return docs, skipped
+    return CorpusScan(docs=docs, skipped=skipped, unchanged=unchanged, fingerprints=prints)

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from .chunking import Chunk, chunk_document
-from .corpus import read_corpus
+from .corpus import Fingerprint, corpus_files, scan_corpus
 from .embeddings import Embedder
 from .models import Document, IndexReport, Skipped
 from .store import ChromaStore
@@ -43,6 +43,7 @@ class DocEntry(BaseModel):
     date: str | None = None
     url: str | None = None
     chunk_ids: list[str]
+    fingerprint: Fingerprint | None = None  # of its file: an unchanged file is not cleaned again
 
 
 class IndexState(BaseModel):
@@ -102,11 +103,11 @@ def build_index(
 ) -> IndexReport:
     """Bring the index in line with the corpus folder, embedding only new or changed documents."""
     started = time.perf_counter()
-    docs, skipped = read_corpus(corpus_dir)
+    corpus_files(corpus_dir)  # a missing or empty folder is reported before anything changes
     sig = signature(embedder, chunk_tokens)
     vectors = vectors or SentenceVectors(data_dir / SENTENCE_DIR)
     old, damage = IndexState.read(data_dir)
-    report = IndexReport(skipped=skipped, repaired=[damage] if damage else [])
+    report = IndexReport(repaired=[damage] if damage else [])
     fresh = rebuild or old is None or old.signature != sig
     if old is not None and old.signature != sig:
         report.repaired.append("The index was built by another version or with other settings (embedding model, "
@@ -123,12 +124,22 @@ def build_index(
         state = old.model_copy(deep=True)
     if resumed is not None or not fresh:
         _sweep_strays(state, store, vectors, report)
+    # Files exactly as indexed are only hashed, not cleaned again (documents marked for embedding again are not).
+    known = {sid: e.fingerprint for sid, e in state.docs.items() if e.fingerprint is not None and e.content_hash}
+    scan = scan_corpus(corpus_dir, known)
+    docs, skipped = scan.docs, scan.skipped
+    report.skipped = skipped
     todo = [d for d in docs if d.source_id not in state.docs or state.docs[d.source_id].content_hash != d.content_hash]
     changed = {d.source_id for d in todo}
-    report.unchanged = sorted(d.source_id for d in docs if d.source_id not in changed)
+    same = [d.source_id for d in docs if d.source_id not in changed]  # cleaned again, as indexed: fingerprint it
+    for sid in same:
+        state.docs[sid].fingerprint = scan.fingerprints[sid]
+    if same and not fresh:
+        state.save(data_dir)
+    report.unchanged = sorted([*same, *scan.unchanged])
     done = 0
     for batch in _batches(todo, embedder, chunk_tokens, report):
-        stale = _index_batch(batch, state, store, embedder, vectors)
+        stale = _index_batch(batch, state, store, embedder, vectors, scan.fingerprints)
         state.save(data_dir, NEXT_FILE if fresh else STATE_FILE)
         store.delete(state.collection, stale)  # old versions' chunks go only after the state no longer names them
         for doc, _ in batch:
@@ -145,7 +156,7 @@ def build_index(
                 store.drop(old.collection)
     else:
         # A file that is gone leaves the index; one that is merely unreadable now keeps what was indexed.
-        present = {d.source_id for d in docs} | {Path(s.path).stem for s in skipped}
+        present = {d.source_id for d in docs} | set(scan.unchanged) | {Path(s.path).stem for s in skipped}
         gone = sorted(set(state.docs) - present)
         if gone:
             entries = [state.docs.pop(source_id) for source_id in gone]
@@ -208,7 +219,8 @@ def _batches(docs: list[Document], embedder: Embedder, chunk_tokens: int, report
 
 
 def _index_batch(
-    batch: Batch, state: IndexState, store: ChromaStore, embedder: Embedder, vectors: SentenceVectors
+    batch: Batch, state: IndexState, store: ChromaStore, embedder: Embedder, vectors: SentenceVectors,
+    fingerprints: dict[str, Fingerprint],
 ) -> list[str]:
     """Embed a batch's passages and sentences in one model call, store both, then record the documents; returns
     the ids of the chunks of their previous versions, to delete once the state is saved."""
@@ -231,5 +243,6 @@ def _index_batch(
             date=doc.date,
             url=doc.url,
             chunk_ids=[c.chunk_id for c in chunks],
+            fingerprint=fingerprints.get(doc.source_id),
         )
     return stale

@@ -1,9 +1,16 @@
-"""Retrievers: dense (Chroma), lexical (BM25 via llama-index) and their reciprocal-rank fusion."""
+"""Retrievers: dense (Chroma), lexical (BM25, bm25s) and their reciprocal-rank fusion."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import uuid
 from collections.abc import Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter
 
 from .chunking import embed_text
 from .embeddings import Embedder
@@ -47,27 +54,71 @@ class DenseRetriever:
         return out[:k]
 
 
+LEXICAL_DIR = "lexical"  # the passages and their BM25 index, saved at first use so later starts just load them
+_CHUNKS = TypeAdapter(list[StoredChunk])
+
+
 class BM25Retriever:
-    """Okapi BM25 over chunk text plus title, with English stemming (llama-index's bm25s retriever)."""
+    """Okapi BM25 over chunk text plus title, English stop words removed and Snowball stemming (bm25s, as
+    llama-index's BM25 retriever uses it)."""
 
-    def __init__(self, chunks: Sequence[StoredChunk]):
+    def __init__(self, chunks: Sequence[StoredChunk], model: Any = None):
         import Stemmer
-        from llama_index.core.schema import BaseNode, TextNode
-        from llama_index.retrievers.bm25 import BM25Retriever as LlamaBM25
 
-        self.chunks = {c.chunk_id: c for c in chunks}
-        nodes: list[BaseNode] = [TextNode(id_=c.chunk_id, text=embed_text(c.title, c.text)) for c in chunks]
-        self._bm25 = LlamaBM25.from_defaults(
-            nodes=nodes, stemmer=Stemmer.Stemmer("english"), language="english", similarity_top_k=1
-        ) if nodes else None
+        self.chunks = list(chunks)
+        self._stemmer = Stemmer.Stemmer("english")
+        self._bm25 = model if model is not None or not self.chunks else self._index(self.chunks, self._stemmer)
+
+    @staticmethod
+    def _index(chunks: Sequence[StoredChunk], stemmer: Any) -> Any:
+        import bm25s
+
+        tokens = bm25s.tokenize([embed_text(c.title, c.text) for c in chunks], stopwords="english", stemmer=stemmer,
+                                show_progress=False)
+        model = bm25s.BM25()
+        model.index(tokens, show_progress=False)
+        return model
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         """Up to `k` passages, best first; passages sharing no term with the query are left out."""
+        import bm25s
+
         if self._bm25 is None:
             return []
-        self._bm25.similarity_top_k = min(k, len(self.chunks))
-        hits = self._bm25.retrieve(query)
-        return [_passage(self.chunks[h.node.node_id], float(h.score or 0.0)) for h in hits if (h.score or 0) > 0]
+        tokens = bm25s.tokenize(query, stemmer=self._stemmer, show_progress=False)
+        indexes, scores = self._bm25.retrieve(tokens, k=min(k, len(self.chunks)), show_progress=False)
+        return [_passage(self.chunks[int(i)], float(score)) for i, score in zip(indexes[0], scores[0], strict=True)
+                if score > 0]
+
+    @classmethod
+    def cached(cls, folder: Path, key: str, load_chunks: Any) -> BM25Retriever:
+        """The retriever for the index state `key` names: loaded from `folder` when it was saved there before,
+        else built from `load_chunks()` and saved (atomically; other states' copies are removed)."""
+        import bm25s
+
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        saved = folder / digest
+        if (saved / "chunks.json").exists():
+            try:
+                chunks = _CHUNKS.validate_json((saved / "chunks.json").read_bytes())
+                return cls(chunks, bm25s.BM25.load(str(saved)) if chunks else None)
+            except (OSError, ValueError, KeyError):
+                pass  # damaged: built again below
+        retriever = cls(load_chunks())
+        try:
+            tmp = folder / f".{digest}-{uuid.uuid4().hex[:8]}"
+            tmp.mkdir(parents=True)
+            if retriever._bm25 is not None:
+                retriever._bm25.save(str(tmp))
+            (tmp / "chunks.json").write_bytes(_CHUNKS.dump_json(retriever.chunks))
+            shutil.rmtree(saved, ignore_errors=True)
+            os.replace(tmp, saved)
+            for other in folder.iterdir():
+                if other.name != digest:
+                    shutil.rmtree(other, ignore_errors=True)
+        except OSError:
+            pass  # a read-only data dir: answer anyway, build again next time
+        return retriever
 
 
 class HybridRetriever:

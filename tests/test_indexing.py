@@ -234,3 +234,24 @@ def test_an_index_from_another_version_is_rebuilt_with_one_line_saying_so(tmp_pa
     assert report.repaired == ["The index was built by another version or with other settings (embedding model, "
                                "passage size); it was rebuilt from the corpus."]
     assert report.chunks == chunks and len(report.updated) == 5
+
+
+def test_a_reindex_cleans_only_the_files_that_changed(
+    tmp_path: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import corpus
+
+    assistant = _assistant(tmp_path, corpus_dir, FakeEmbedder())
+    assistant.index()
+    cleaned: list[str] = []
+    parse = corpus.parse_article
+    monkeypatch.setattr(corpus, "parse_article",
+                        lambda raw, sid, meta=None: cleaned.append(sid) or parse(raw, sid, meta))
+    path = corpus_dir / "002_5b7b7d05eade649a.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA zebracorn was seen near the Green Zone.\n", "utf-8")
+    (corpus_dir / "copy.txt").write_text((corpus_dir / "003_18e1d0701c846336.txt").read_text(encoding="utf-8"))
+    report = assistant.index()
+    assert sorted(cleaned) == ["002_5b7b7d05eade649a", "copy"]
+    assert report.updated == ["002_5b7b7d05eade649a"] and len(report.unchanged) == 4
+    # A copy of an unchanged article is still recognised, from the hashes kept in the index state.
+    assert [s.reason for s in report.skipped] == ["duplicate of 003_18e1d0701c846336.txt"]
