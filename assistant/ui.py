@@ -117,38 +117,47 @@ def _notice(message: str) -> str:
 
 
 CSS = """
+/* Text colours that meet WCAG AA (4.5:1) on the theme's light and dark backgrounds (checked by axe-core in the
+   browser tests); the theme's own accent and subdued grey are lighter than that. */
+:root { --nd-accent: #4338ca; --nd-subdued: #4b5563; }
+.dark { --nd-accent: #a5b4fc; --nd-subdued: #9ca3af; }
+#nd-question [data-testid="block-info"] { color: var(--nd-accent); }
+.dark #nd-question [data-testid="block-info"] { color: #ffffff; }
+footer .show-api, footer .settings { color: var(--nd-subdued); }
 #nd-status p { margin: 0; }
 #nd-status { align-self: center; }
 #nd-notice:not(:has(.nd-notice)) { display: none; }  /* no gap under the chat when there is nothing to say */
 .nd-notice { border: 1px solid var(--error-border-color, #ef4444); background: var(--error-background-fill, #fef2f2);
   color: var(--error-text-color, #b91c1c); border-radius: 8px; padding: 8px 12px; }
-.nd-empty { color: var(--body-text-color-subdued); margin: 8px 0; }
+.nd-empty { color: var(--nd-subdued); margin: 8px 0; }
 .nd-heading { margin: 0 0 8px 0; font-size: var(--text-lg); }
 .nd-source { border: 1px solid var(--block-border-color); border-radius: 10px; padding: 10px 12px; margin: 0 0 10px 0;
   background: var(--block-background-fill); scroll-margin-top: 12px; overflow-wrap: anywhere; }
 .nd-source:target { outline: 2px solid var(--color-accent); }
 .nd-head { display: flex; gap: 8px; align-items: baseline; }
-.nd-marker { flex: none; white-space: nowrap; font-weight: 700; color: var(--color-accent); }
+.nd-marker, #nd-chat a { flex: none; white-space: nowrap; font-weight: 700; color: var(--nd-accent); }
 .nd-title { font-weight: 600; }
-.nd-meta { color: var(--body-text-color-subdued); font-size: var(--text-sm); }
+.nd-meta { color: var(--nd-subdued); font-size: var(--text-sm); }
 .nd-context { margin: 8px 0; padding: 6px 10px; border-left: 3px solid var(--color-accent);
   background: var(--background-fill-secondary); font-size: var(--text-md); line-height: 1.5; }
 .nd-source mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 2px; }
-.nd-full summary { cursor: pointer; color: var(--link-text-color); font-size: var(--text-sm); }
+.nd-full summary { cursor: pointer; color: var(--nd-accent); font-size: var(--text-sm); }
 .nd-article { position: relative; max-height: 420px; overflow-y: auto; margin-top: 6px; font-size: var(--text-sm);
   line-height: 1.5; }
 .nd-article p { margin: 0 0 8px 0; }
 #nd-examples { flex-wrap: wrap; gap: 6px; }
-#nd-collection summary { cursor: pointer; color: var(--link-text-color); }
+#nd-collection summary { cursor: pointer; color: var(--nd-accent); }
 #nd-question textarea:focus-visible, #nd-chat a:focus-visible, #nd-sources a:focus-visible,
 button:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2px; }
 #nd-examples button { flex: 0 1 auto; min-width: 0; }
 .nd-differ { border: 1px solid #f59e0b; background: #fffbeb; color: #1f2937; border-radius: 10px;
   padding: 10px 12px; margin: 0 0 12px 0; }
 .nd-differ ul { margin: 4px 0 0 0; padding-left: 18px; }
+.nd-differ * { color: #1f2937; }  /* a light box in both themes: dark text, dark links */
+.nd-differ a.nd-marker { color: #4338ca; }
 .nd-point { margin: 0; font-style: italic; }
 .nd-side { font-weight: 600; }
-.nd-dropped { margin: 8px 0; color: var(--body-text-color-subdued); font-size: var(--text-sm); }
+.nd-dropped { margin: 8px 0; color: var(--nd-subdued); font-size: var(--text-sm); }
 .nd-dropped summary { cursor: pointer; }
 .nd-back { display: none; margin-top: 6px; font-size: var(--text-sm); }
 /* Phones: a shorter chat, so the question box is on screen when the page opens; a link from each source card back

@@ -68,7 +68,16 @@ def export(model_dir: Path, target: Path) -> tuple[Path, Path]:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel, AutoTokenizer
 
-    model = AutoModel.from_pretrained(str(model_dir)).eval()
+    class Encoder(torch.nn.Module):  # keyword arguments and a plain tensor out: what the exporter traces
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(model_dir)).eval()
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    model = Encoder().eval()
     enc = AutoTokenizer.from_pretrained(str(model_dir))(["an example sentence"], return_tensors="pt")
     fp32, int8 = target / "minilm-fp32.onnx", target / "minilm-int8.onnx"
     names = ["input_ids", "attention_mask", "token_type_ids"]

@@ -31,6 +31,9 @@ CHROMIUM = Path(os.environ.get("NEWSDESK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 STARTUP_SECONDS = 120
+AXE = Path(os.environ.get("NEWSDESK_AXE", ROOT / ".venv" / "axe-core-4.14.1" / "axe.min.js"))
+AXE_VIOLATIONS = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(
+  v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
 QUOTE_IN_VIEW = """(selector) => {
   const box = document.querySelector(selector), mark = box && box.querySelector('mark');
   if (!mark) return false;
@@ -133,13 +136,14 @@ def test_only_ask_is_offered_to_programs(app_url: str) -> None:
 
 
 @contextmanager
-def _ready_page(app_url: str, width: int = 1280, height: int = 900) -> Iterator[tuple[Any, Any]]:
-    """playwright's API and a Chromium page on the app, its index loaded."""
+def _ready_page(app_url: str, width: int = 1280, height: int = 900, scheme: str = "light"
+                ) -> Iterator[tuple[Any, Any]]:
+    """playwright's API and a Chromium page on the app (light or dark colour scheme), its index loaded."""
     sync_api = _playwright()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
             page.goto(app_url)
             sync_api.expect(page.locator("#nd-status")).to_contain_text("5 articles", timeout=90_000)
             yield sync_api, page
@@ -157,7 +161,9 @@ def _playwright() -> Any:
 
 @pytest.mark.browser
 @pytest.mark.parametrize(
-    ("width", "height", "name"), [(1280, 900, "screenshot.png"), (390, 844, "screenshot-narrow.png")]
+    ("width", "height", "name"),
+    [(1280, 900, "screenshot.png"), (390, 844, "screenshot-narrow.png"), (1280, 900, "screenshot-dark.png"),
+     (390, 844, "screenshot-narrow-dark.png")],
 )
 def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int, height: int, name: str) -> None:
     """Type a question in headless Chromium, wait for the answer, check the sources panel quotes it; screenshot."""
@@ -165,7 +171,8 @@ def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": width, "height": height},
+                                    color_scheme="dark" if "dark" in name else "light")
             outside: list[str] = []
             page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((app_url, "data:")) else None)
             page.goto(app_url)
@@ -325,3 +332,23 @@ def test_browser_tab_reaches_each_marker_in_order_and_lands_on_its_card(app_url:
         page.keyboard.press("Enter")
         page.wait_for_function("document.activeElement && document.activeElement.id === 'nd-src-0-2'",
                                timeout=5_000)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height", "scheme"),
+                         [(1280, 900, "light"), (1280, 900, "dark"), (390, 844, "light")])
+def test_browser_page_has_no_serious_accessibility_violations(app_url: str, width: int, height: int,
+                                                              scheme: str) -> None:
+    """axe-core, run inside the page with an answer and its sources shown: nothing serious or critical."""
+    if not AXE.exists():
+        pytest.skip(f"{AXE} not found: `make test` fetches axe-core from the npm registry")
+    with _ready_page(app_url, width, height, scheme) as (_, page):
+        box = page.get_by_label("Your question")
+        box.fill("Was al-Kadhimi hurt?")
+        box.press("Enter")
+        page.locator("#nd-sources mark").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(AXE_VIOLATIONS)
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert serious == [], serious
