@@ -44,10 +44,9 @@ QUOTE_IN_VIEW = """(selector) => {
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python app.py` with a fresh data dir (so it builds its own index) on a free port of 127.0.0.1."""
-    data = tmp_path_factory.mktemp("data")
+@contextmanager
+def _running_app(data: Path) -> Iterator[str]:
+    """`python app.py` with `data` as its data dir on a free port of 127.0.0.1, from the moment it answers HTTP."""
     port = free_port()
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CORPUS_DIR": str(CORPUS),
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -77,6 +76,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with a fresh data dir (so it builds its own index)."""
+    with _running_app(tmp_path_factory.mktemp("data")) as url:
+        yield url
 
 
 def assert_cited_verbatim(answer: Answer) -> None:
@@ -352,3 +358,32 @@ def test_browser_page_has_no_serious_accessibility_violations(app_url: str, widt
         violations = page.evaluate(AXE_VIOLATIONS)
         serious = [v for v in violations if v["impact"] in ("serious", "critical")]
         assert serious == [], serious
+
+
+@pytest.mark.browser
+def test_browser_status_says_what_happens_during_a_cold_start(tmp_path: Path) -> None:
+    """A first start (no index yet) seen from the page: the status line names at least two stages before the
+    collection is ready, then answers."""
+    sync_api = _playwright()
+    with _running_app(tmp_path) as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            stages: list[str] = []
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while time.monotonic() < deadline:
+                text = page.locator("#nd-status").inner_text().strip()
+                if "5 articles" in text:
+                    break
+                stage = text.split("(")[0].strip()  # without the seconds counter
+                if stage and (not stages or stages[-1] != stage):
+                    stages.append(stage)
+                page.wait_for_timeout(200)
+            assert len([stage for stage in stages if stage.startswith("⏳")]) >= 2, stages
+            box = page.get_by_label("Your question")
+            box.fill("Who did Iran blame?")
+            box.press("Enter")
+            page.locator("#nd-sources mark").first.wait_for(timeout=60_000)
+        finally:
+            browser.close()
