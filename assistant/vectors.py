@@ -129,9 +129,3 @@ class StoredEmbedder:
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` as the model counts them."""
         return self.base.count_tokens(text)
-
-    def preload(self) -> None:
-        """Start loading the model in the background, if the embedder can (the real one can; fakes need not)."""
-        start = getattr(self.base, "preload", None)
-        if start is not None:
-            start()

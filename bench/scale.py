@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from assistant.embeddings import MiniLMEmbedder  # noqa: E402 (light: torch loads with the model)
 
 EXTRAPOLATE_TO = 100_000  # articles: the archive size the README's extrapolation speaks of
 
@@ -56,23 +59,25 @@ def _questions(data: Path, n: int) -> list[str]:
     return [q.question for q in load_questions(data / "questions_dev.jsonl", limit=n)]
 
 
+class CountingMiniLM(MiniLMEmbedder):
+    """The product's embedder, keeping every text it is asked to embed (to count them and encode them again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.texts.extend(texts)
+        return super().embed(texts)
+
+
 def phase_build(corpus: Path, workdir: Path, raw_all: bool) -> dict[str, Any]:
     """Our fresh build, the raw encode of the same texts, and a one-article re-index."""
     from sentence_transformers import SentenceTransformer
 
     from assistant import Assistant, Settings
-    from assistant.embeddings import MiniLMEmbedder
 
-    class Counting(MiniLMEmbedder):
-        def __init__(self) -> None:
-            super().__init__()
-            self.texts: list[str] = []
-
-        def embed(self, texts):  # type: ignore[no-untyped-def]
-            self.texts.extend(texts)
-            return super().embed(texts)
-
-    embedder = Counting()
+    embedder = CountingMiniLM()
     started = time.perf_counter()
     embedder.embed_query("load the model")
     load_s = time.perf_counter() - started
@@ -124,21 +129,13 @@ def phase_reindex(corpus: Path, workdir: Path) -> dict[str, Any]:
     """On an index built before: a no-op `index()` first (a state from an older version gets its file
     fingerprints then), then one article changed and re-indexed."""
     from assistant import Assistant, Settings
-    from assistant.embeddings import MiniLMEmbedder
 
-    class Counting(MiniLMEmbedder):
-        texts: list[str] = []
-
-        def embed(self, texts):  # type: ignore[no-untyped-def]
-            self.texts.extend(texts)
-            return super().embed(texts)
-
-    embedder = Counting()
+    embedder = CountingMiniLM()
     embedder.embed_query("load the model")
     bot = Assistant(Settings(corpus_dir=corpus, data_dir=workdir / "data", collection="bench"), embedder=embedder)
     started = time.perf_counter()
     bot.index()
-    return {"noop_index_s": time.perf_counter() - started, **_reindex_one(bot, corpus, Counting.texts)}
+    return {"noop_index_s": time.perf_counter() - started, **_reindex_one(bot, corpus, embedder.texts)}
 
 
 def phase_llamaindex(corpus: Path, workdir: Path, questions: list[str], top_k: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -18,9 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(command: list[str], ready_url: str, *, timeout: float = 120) -> Iterator[None]:
-    """Run `command` until the block ends; enter once `ready_url` answers (fail if it never does)."""
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def serving(command: list[str], ready_url: str, *, timeout: float = 120, env: dict[str, str] | None = None,
+            cwd: Path | None = None, log: Path | None = None) -> Iterator[None]:
+    """Run `command` until the block ends; enter once `ready_url` answers (fail if it never does, with the end of
+    its output when `log` keeps it)."""
+    out = log.open("w") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -29,9 +33,15 @@ def serving(command: list[str], ready_url: str, *, timeout: float = 120) -> Iter
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{command[0]} did not start: {ready_url} never answered") from None
+                    tail = log.read_text(encoding="utf-8")[-2000:] if log else ""
+                    raise RuntimeError(f"{command[0]} did not start: {ready_url} never answered\n{tail}") from None
                 time.sleep(0.3)
         yield
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            out.close()  # type: ignore[union-attr]

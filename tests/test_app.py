@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +22,7 @@ from assistant.corpus import read_corpus
 from assistant.models import Answer
 from assistant.text import flatten
 
-from .servers import free_port
+from .servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -50,32 +49,10 @@ def _running_app(data: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CORPUS_DIR": str(CORPUS),
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    log = (data / "app.log").open("w")
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{(data / 'app.log').read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py did not answer on {url} within {STARTUP_SECONDS}s")
-            time.sleep(0.2)
+    with serving([sys.executable, "app.py", "--port", str(port)], url, timeout=STARTUP_SECONDS, env=env, cwd=ROOT,
+                 log=data / "app.log"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +101,6 @@ def test_follow_up_uses_its_own_session_history(app_url: str) -> None:
 
 def test_the_upload_route_is_capped(app_url: str) -> None:
     import json
-    import urllib.request
 
     with urllib.request.urlopen(f"{app_url.rstrip('/')}/config", timeout=10) as response:  # noqa: S310 (loopback)
         config = json.load(response)
