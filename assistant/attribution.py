@@ -135,10 +135,18 @@ def _speaks(phrase: str) -> bool:
     return any(m.group()[0].isupper() for m in _NAME.finditer(rest))
 
 
+# Conjunctions that open a subordinate clause ending at a comma: "Since X took office, the Pentagon has said".
+_SUBORDINATE = re.compile(r"\b(?:because|after|before|when|since|though|although|despite|if|while|whereas)\s*$",
+                          re.IGNORECASE)
+
+
 def _subject(before: str) -> str | None:
     """The subject noun phrase right before a reporting verb."""
-    starts = [m.end() for m in _BOUNDARY.finditer(before)]
-    return _clean(before[max(starts) if starts else 0 :])
+    bounds = list(_BOUNDARY.finditer(before))
+    start = bounds[-1].end() if bounds else 0
+    if bounds and _SUBORDINATE.search(before[: bounds[-1].end()]) and "," in before[start:]:
+        start = before.index(",", start) + 1  # the clause it opens ends at the comma; the subject follows
+    return _clean(before[start:])
 
 
 def _own(sentence: str, context: str, depth: int) -> str | None:

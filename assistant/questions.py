@@ -40,9 +40,25 @@ _ENTITY_Q = re.compile(r"\b(which|what) [a-z]+\b|\bname (of|the)\b|\bcalled\b|\b
 _NAME_Q = re.compile(r"\bname[sd]?\b", re.IGNORECASE)
 
 
+# Plurals that do not end in -s; the head of "how many" is usually a plural noun.
+_IRREGULAR_PLURALS = frozenset({"people", "men", "women", "children", "police", "personnel", "staff", "troops",
+                                "militiamen", "servicemen", "policemen", "gunmen", "sheep", "fish", "aircraft"})
+
+
+def _plural(word: str) -> bool:
+    """A word that reads as a plural noun ("drones", "UAVs", "militiamen"), not "U.S.", "was" or "its"."""
+    low = word.lower()
+    if "." in word.strip(".") or low in stopwords():
+        return False
+    return low in _IRREGULAR_PLURALS or low.endswith("men") or (
+        len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is", "'s")))
+
+
 def counted_noun(question: str) -> str | None:
-    """What "how many" counts: the head of the noun phrase after it ("how many American troops were" -> troops)."""
-    m = re.search(r"\bhow many ((?:[\w-]+\s*){1,4})", question, re.IGNORECASE)
+    """What "how many" counts: the head of the noun phrase after it ("how many American troops were" -> troops,
+    "how many U.S. soldiers" -> soldiers, "how many demonstrators died" -> demonstrators): its first plural noun,
+    else its last word before a function word."""
+    m = re.search(r"\bhow many ((?:[\w.'-]+\s*){1,4})", question, re.IGNORECASE)
     if not m:
         return None
     phrase: list[str] = []
@@ -50,7 +66,8 @@ def counted_noun(question: str) -> str | None:
         if word.lower() in stopwords():
             break
         phrase.append(word)
-    return canonical(phrase[-1]) if phrase else None
+    head = next((w for w in phrase if _plural(w)), phrase[-1] if phrase else None)
+    return canonical(head) if head else None
 
 
 @dataclass(frozen=True)

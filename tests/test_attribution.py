@@ -34,6 +34,9 @@ SPEAKER_ACCURACY = 0.85
         ("IRNA said Iranian Foreign Ministry spokesman Saeed Khatibzadeh framed the incident as a plot.",
          "Iranian Foreign Ministry spokesman Saeed Khatibzadeh"),
         ("Kadhimi was accused by pro-Iran groups of overseeing fraud.", "pro-Iran groups"),
+        # a subordinate clause before the subject is not part of it (was read as "President Biden took office, ...")
+        ("Since President Biden took office, the Pentagon has acknowledged other U.S. strikes.", "the Pentagon"),
+        ("When the drones struck, Iraqi officials said the premier was not at home.", "Iraqi officials"),
     ],
 )
 def test_reported_speech_names_its_speaker(sentence: str, expected: str) -> None:

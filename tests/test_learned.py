@@ -11,7 +11,7 @@ from assistant.errors import ConfigurationError
 from assistant.generation import ground
 from assistant.learned import LearnedGenerator
 from assistant.models import Answer, Citation
-from assistant.questions import Question, answer_type
+from assistant.questions import Question, answer_type, counted_noun
 from assistant.ranker import MODEL_FILE, AnswerModel
 from assistant.spans import spans
 
@@ -45,6 +45,23 @@ def test_answer_types_read_from_the_wording() -> None:
     assert answer_type("Was al-Kadhimi hurt?") == "yesno"
     assert answer_type("Which airline operated the flight?") == "entity"
     assert Question.of("(Asked on 2024-01-12) Which airline?").asked_on is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("How many drones were used?", "drone"),
+        ("How many American troops were stationed in Iraq?", "troop"),
+        # the head noun, not an abbreviation before it or a verb after it (were read as "u", "die", "part")
+        ("How many U.S. soldiers were stationed in Iraq?", "soldier"),
+        ("How many demonstrators died when security forces clashed with them?", "demonstr"),
+        ("How many drones took part in the attack?", "drone"),
+        ("How many militiamen does the PMF have?", "militiamen"),
+        ("How many of the drones were shot down?", None),
+    ],
+)
+def test_how_many_counts_the_head_noun(question: str, counted: str | None) -> None:
+    assert counted_noun(question) == counted
 
 
 def test_spans_find_names_numbers_and_dates() -> None:

@@ -25,7 +25,7 @@ import pickle
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +38,11 @@ from assistant.conversation import Query  # noqa: E402
 from assistant.evaluation.rtqa import RTQAQuestion, bench_settings, load_questions, summarize_answers  # noqa: E402
 from assistant.evaluation.scorers import contains_answer  # noqa: E402
 from assistant.evaluation.short_answer import token_f1  # noqa: E402
-from assistant.features import SENTENCE_FEATURES, featurize  # noqa: E402
+from assistant.extractive import ExtractiveGenerator  # noqa: E402
+from assistant.features import SENTENCE_FEATURES, clauses, featurize  # noqa: E402
 from assistant.learned import SPAN_POOL, SUPPORT_POOL, Evidence, LearnedGenerator  # noqa: E402
 from assistant.models import Answer, Passage  # noqa: E402
+from assistant.questions import Question  # noqa: E402
 from assistant.ranker import MODEL_FILE, AnswerModel, LinearModel  # noqa: E402
 from assistant.spans import SPAN_FEATURES, span_features, spans  # noqa: E402
 
@@ -183,6 +185,42 @@ def train(items: Sequence[Item], gen: LearnedGenerator, c: float) -> AnswerModel
     return model
 
 
+class _StoredVectors:
+    """An embedder answering from the vectors the prepared questions already hold (nothing is embedded again)."""
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self.table: dict[str, np.ndarray] = {}
+        self.query: np.ndarray | None = None
+        for it in items:
+            for ev in (it.answerable, it.unanswerable):
+                for c in ev.cands:
+                    self.table[c.text] = c.vector
+                    self.table.update(zip(clauses(c.text), c.clause_vectors, strict=False))
+
+    def embed(self, texts: list[str]) -> list[np.ndarray]:
+        return [self.table[t] for t in texts]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        assert self.query is not None
+        return self.query
+
+
+def extractive_floor(items: Sequence[Item]) -> float:
+    """The default (hand-weighted) answerer's refusal floor calibrated like the learned one: the highest floor on
+    its best sentence's score that refuses at most FALSE_REFUSAL_BUDGET of the questions whose answer is in reach."""
+    vectors = _StoredVectors(items)
+    ext = ExtractiveGenerator(vectors, leads=False)
+    best = []
+    for it in items:
+        ev = it.answerable
+        if ev.cands and (it.labels == 1).any() and ev.q_vec is not None:
+            vectors.query = ev.q_vec
+            passages = list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
+            ranked = ext.rank(ev.question.text, passages)
+            best.append(ranked[0].score if ranked else 0.0)
+    return sorted(best)[int(FALSE_REFUSAL_BUDGET * len(best))] if best else 0.0
+
+
 def score(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> dict[str, float]:
     """End-to-end short-answer metrics of `model` on `items`, plus sentence ranking and refusal rates."""
     answers: list[Answer] = [gen.decide(it.answerable, model) for it in items]
@@ -209,6 +247,29 @@ def cross_validate(items: Sequence[Item], gen: LearnedGenerator, c: float) -> di
     return {k: sum(w * s[k] for w, s in per_fold) / n for k in keys}
 
 
+def load_cache(path: Path) -> list[Item] | None:
+    """The prepared questions of an earlier run, or None when there are none or another version wrote them."""
+    if not path.exists():
+        return None
+    try:
+        return list(pickle.loads(path.read_bytes()))
+    except (AttributeError, ModuleNotFoundError, ImportError, pickle.UnpicklingError, EOFError) as exc:
+        print(f"The prepared questions in {path} were written by another version of this code ({exc}); "
+              "preparing them again.", file=sys.stderr)
+        return None
+
+
+def refeaturize(items: Sequence[Item]) -> None:
+    """Recompute the wording analysis and the features of cached questions (after a feature change; the vectors
+    are kept, so nothing is embedded again)."""
+    for it in items:
+        for ev in (it.answerable, it.unanswerable):
+            if ev is not None and ev.cands and ev.q_vec is not None:
+                ev.question = replace(Question.of(ev.question.text), asked_on=ev.question.asked_on)
+                ev.X = featurize(ev.question, ev.q_vec, ev.cands)
+                ev.spans.clear()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Prepare, cross-validate over the L2 grid, train on everything, write the model and the scores."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -225,18 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = load_questions(args.data / "questions_dev.jsonl")
     assistant = Assistant(bench_settings(Settings(), args.data))
     gen = LearnedGenerator(assistant.embedder)
-    if args.cache.exists() and not args.fresh:
-        items = pickle.loads(args.cache.read_bytes())
-        if args.refeaturize:
-            for it in items:
-                for ev in (it.answerable, it.unanswerable):
-                    if ev is not None and ev.cands and ev.q_vec is not None:
-                        ev.X = featurize(ev.question, ev.q_vec, ev.cands)
-                        ev.spans.clear()
-    else:
+    items = None if args.fresh else load_cache(args.cache)
+    if items is None:
         items = prepare(assistant, gen, questions)
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_bytes(pickle.dumps(items))
+    elif args.refeaturize or any(it.answerable.X.shape[1] != len(SENTENCE_FEATURES) for it in items):
+        refeaturize(items)
     add_offtopic(items)
     grid = {c: cross_validate(items, gen, c) for c in C_GRID}
     for c, s in grid.items():
@@ -254,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "span_weights": {k: round(v, 3) for k, v in model.span.weights().items() if abs(v) > 1e-6},
         "refuse_below": round(model.refuse_below, 4),
         "claim_floor": model.claim_floor,
+        # what the default answerer's hand-set refusal floor (0.45) would be if calibrated the same way
+        "extractive_refuse_below": round(extractive_floor(items), 4),
     }, indent=1) + "\n", encoding="utf-8")
     print(f"chosen C={best_c}; cross-validated: " + ", ".join(f"{k} {v:.3f}" for k, v in cv.items()))
     print(f"wrote {args.out} and {args.scores} in {time.perf_counter() - started:.0f}s")
