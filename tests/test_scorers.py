@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.evaluation import scorers
-from assistant.evaluation.gold import GOLD_FILE, KINDS, EvalFileError, GoldQuestion, load_gold
+from assistant.evaluation.gold import GOLD_FILE, KINDS, EvalFileError, GoldQuestion, load_gold, with_phrasings
 from assistant.models import Answer, Citation, Passage
 
 SRC = "000_report"
@@ -283,6 +283,22 @@ def test_every_non_noise_gold_question_has_variants() -> None:
     standalone = [q for q in questions if q.id.startswith("standalone-")]
     assert len([q for q in standalone if q.kind in ("fact", "multi")]) >= 6
     assert all(len(q.history) == 2 and q.kind in ("fact", "multi", "disputed") for q in standalone)
+
+
+def test_held_out_phrasings_replace_the_variants(tmp_path: Path) -> None:
+    gold_set = load_gold(GOLD_FILE)
+    held = with_phrasings(gold_set, GOLD_FILE.parent / "heldout.yaml")
+    asked = {q.id: q for q in held.questions}
+    assert all(len(asked[q.id].variants) == 2 for q in gold_set.questions if q.kind != "noise")
+    assert all(not set(asked[q.id].variants) & set(q.phrasings) for q in gold_set.questions)  # new wording only
+    assert [q.facts for q in held.questions] == [q.facts for q in gold_set.questions]
+    path = tmp_path / "phrasings.yaml"
+    for text, message in {"no-such-question: ['Hurt?']": "names questions the gold set does not have: no-such",
+                          "biden-description: 'What did Biden say?'": "each id takes a list of phrasings",
+                          "biden-description: ['  ']": "a variant must be a non-empty question"}.items():
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(EvalFileError, match=message):
+            with_phrasings(gold_set, path)
 
 
 def test_variants_are_validated(tmp_path: Path) -> None:

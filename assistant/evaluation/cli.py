@@ -22,13 +22,15 @@ def _with_generator(assistant: Assistant, generator: str | None, **updates: Any)
 
 def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
     from .gate import THRESHOLDS_FILE, gate_failures, load_thresholds
-    from .gold import load_gold
+    from .gold import load_gold, with_phrasings
     from .report import format_table, write_reports
     from .runner import run_eval
 
     gold_file = Path(args.gold)
     gold = load_gold(gold_file)
     thresholds = load_thresholds(Path(args.thresholds) if args.thresholds else THRESHOLDS_FILE)
+    if args.phrasings:
+        gold = with_phrasings(gold, Path(args.phrasings))
     if args.originals:
         gold = gold.model_copy(update={"questions": [q.model_copy(update={"variants": []}) for q in gold.questions]})
     report = run_eval(_with_generator(assistant, args.generator), gold, gold_file=gold_file)
@@ -70,6 +72,9 @@ def add_eval_commands(sub: Any) -> None:
     p.add_argument("--strict", action="store_true", help="exit 1 when a metric is below its threshold")
     p.add_argument("--originals", action="store_true",
                    help="ask each question as written only, not its variants (for slow answerers: a language model)")
+    p.add_argument("--phrasings", metavar="FILE",
+                   help="ask these phrasings (YAML: question id -> list) instead of the gold file's variants, e.g. "
+                        "evals/heldout.yaml; the worst-phrasing floors were set on the gold file's own variants")
     p.set_defaults(run=_eval)
     bench = sub.add_parser("bench", help="external benchmarks").add_subparsers(dest="benchmark", required=True)
     p = bench.add_parser("rtqa", help="RealTime QA news: retrieval recall/MRR per retriever and answer accuracy")

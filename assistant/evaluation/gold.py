@@ -134,6 +134,35 @@ def load_gold(path: Path = GOLD_FILE) -> GoldSet:
         raise EvalFileError(f"Gold file {path} is invalid; fix it and rerun:\n{problems}") from exc
 
 
+def with_phrasings(gold: GoldSet, path: Path) -> GoldSet:
+    """The gold set with each question's variants replaced by the phrasings a YAML file gives for its id
+    (`id: [phrasing, ...]`); a question the file does not name is asked as written only."""
+    if not path.exists():
+        raise EvalFileError(f"Phrasings file {path} does not exist: pass --phrasings with a YAML file of "
+                            "question id -> list of phrasings.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise EvalFileError(f"Phrasings file {path} is not valid YAML; fix it and rerun:\n{exc}") from exc
+    if not isinstance(data, dict):
+        raise EvalFileError(f"Phrasings file {path} must map question ids to lists of phrasings.")
+    known = {q.id for q in gold.questions}
+    unknown = sorted(str(k) for k in data if k not in known)
+    if unknown:
+        raise EvalFileError(f"Phrasings file {path} names questions the gold set does not have: "
+                            f"{', '.join(unknown)}. Use the ids of the gold file.")
+    bad = sorted(str(k) for k, v in data.items() if not (isinstance(v, list) and all(isinstance(x, str) for x in v)))
+    if bad:
+        raise EvalFileError(f"Phrasings file {path}: each id takes a list of phrasings (text); fix {', '.join(bad)}.")
+    try:
+        # validated as the gold file's own variants are (no empty phrasing, no repeat of the question)
+        return GoldSet(questions=[GoldQuestion.model_validate({**q.model_dump(), "variants": data.get(q.id, [])})
+                                  for q in gold.questions])
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise EvalFileError(f"Phrasings file {path} is invalid ({problems}); fix it and rerun.") from exc
+
+
 def _where(data: object, loc: tuple[int | str, ...]) -> str:
     """A readable location: the question's id instead of its list index."""
     if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int) and isinstance(data, dict):
