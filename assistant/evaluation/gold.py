@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -119,14 +119,19 @@ class GoldSet(BaseModel):
         return self
 
 
+def _read_yaml(path: Path, what: str, how: str) -> Any:
+    """A YAML file's data, with an error naming the file and what to do when it is missing or unreadable."""
+    if not path.exists():
+        raise EvalFileError(f"{what} {path} does not exist: {how}.")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise EvalFileError(f"{what} {path} is not valid YAML; fix it and rerun:\n{exc}") from exc
+
+
 def load_gold(path: Path = GOLD_FILE) -> GoldSet:
     """Read and validate a gold file; every problem is reported with the file name."""
-    if not path.exists():
-        raise EvalFileError(f"Gold file {path} does not exist: pass --gold with the path of a gold YAML file.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise EvalFileError(f"Gold file {path} is not valid YAML; fix it and rerun:\n{exc}") from exc
+    data = _read_yaml(path, "Gold file", "pass --gold with the path of a gold YAML file")
     try:
         return GoldSet.model_validate(data)
     except ValidationError as exc:
@@ -137,13 +142,7 @@ def load_gold(path: Path = GOLD_FILE) -> GoldSet:
 def with_phrasings(gold: GoldSet, path: Path) -> GoldSet:
     """The gold set with each question's variants replaced by the phrasings a YAML file gives for its id
     (`id: [phrasing, ...]`); a question the file does not name is asked as written only."""
-    if not path.exists():
-        raise EvalFileError(f"Phrasings file {path} does not exist: pass --phrasings with a YAML file of "
-                            "question id -> list of phrasings.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise EvalFileError(f"Phrasings file {path} is not valid YAML; fix it and rerun:\n{exc}") from exc
+    data = _read_yaml(path, "Phrasings file", "pass --phrasings with a YAML file of question id -> phrasings") or {}
     if not isinstance(data, dict):
         raise EvalFileError(f"Phrasings file {path} must map question ids to lists of phrasings.")
     known = {q.id for q in gold.questions}
