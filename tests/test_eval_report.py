@@ -12,7 +12,7 @@ from assistant.cli import build_parser
 from assistant.evaluation import rtqa
 from assistant.evaluation.gate import THRESHOLDS_FILE, failing, gate_failures, load_thresholds
 from assistant.evaluation.gold import EvalFileError, GoldSet
-from assistant.evaluation.report import format_table, to_markdown, write_reports
+from assistant.evaluation.report import format_table, outcome_rows, to_markdown, write_reports
 from assistant.evaluation.runner import GATE_METRICS, EvalReport, PhrasingResult, QuestionResult, run_eval
 from assistant.evaluation.scorers import Check
 from assistant.models import Answer, Citation, Message, Passage
@@ -284,6 +284,20 @@ def test_a_failing_variant_shows_in_the_table_markdown_and_json(variant_report: 
     assert data["results"][0]["variants"][1]["answer"]["found"] is False
     assert data["worst"]["overall"]["fact_recall"]["mean"] == 0.0 and data["overall"]["fact_recall"]["mean"] == 0.5
     assert paths.chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_each_phrasing_on_its_own_is_counted_by_outcome(variant_report: EvalReport) -> None:
+    originals, variants = variant_report.outcomes(False), variant_report.outcomes(True)
+    assert (originals["answerable"], originals["correct"], originals["wrong_facts"]) == (2, 1, 1)
+    assert (originals["unanswerable"], originals["unanswerable_refused"]) == (1, 1)
+    assert (variants["answerable"], variants["correct"], variants["refused"], variants["wrong_facts"]) == (4, 2, 1, 1)
+    assert (variants["unanswerable_refused"], variants["unanswerable_answered"]) == (0, 1)
+    assert outcome_rows(variant_report)[1:] == [
+        ["as written", "1/2 (50%)", "0/2 (0%)", "1", "0", "1/1 (100%)"],
+        ["variants", "2/4 (50%)", "1/4 (25%)", "1", "0", "0/1 (0%)"],
+    ]
+    assert "variants    2/4 (50%)" in format_table(variant_report)
+    assert "| variants | 2/4 (50%) | 1/4 (25%) | 1 | 0 | 0/1 (0%) |" in to_markdown(variant_report, "chart.png")
 
 
 def test_the_gate_knows_worst_and_false_refusal_metrics(variant_report: EvalReport, tmp_path: Path) -> None:

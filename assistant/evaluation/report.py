@@ -51,17 +51,34 @@ def table_rows(report: EvalReport, *, worst: bool = False) -> list[list[str]]:
     return rows
 
 
+def outcome_rows(report: EvalReport) -> list[list[str]]:
+    """Header and a row each for the originals and (if any) the variants: what each phrasing got on its own."""
+
+    def share(n: int, of: int) -> str:
+        return f"{n}/{of} ({n / of:.0%})" if of else "-"
+
+    rows = [["phrasings", "correct", "refused", "wrong facts", "other check", "unanswerable refused"]]
+    for label, variants in (("as written", False), ("variants", True)):
+        c = report.outcomes(variants)
+        if c["answerable"] + c["unanswerable"] == 0:
+            continue
+        rows.append([label, share(c["correct"], c["answerable"]), share(c["refused"], c["answerable"]),
+                     str(c["wrong_facts"]), str(c["other_check"]),
+                     share(c["unanswerable_refused"], c["unanswerable"])])
+    return rows
+
+
 def _has_variants(report: EvalReport) -> bool:
     return report.phrasing_count > len(report.results)
 
 
-def _fixed_width(rows: list[list[str]]) -> list[str]:
+def _fixed_width(rows: list[list[str]], *, total: bool = True) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for i, row in enumerate(rows):
         cells = [row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))]
         lines.append("  ".join(cells))
-        if i == 0 or i == len(rows) - 2:
+        if i == 0 or (total and i == len(rows) - 2):
             lines.append("  ".join("-" * w for w in widths))
     return lines
 
@@ -77,6 +94,8 @@ def format_table(report: EvalReport) -> str:
     lines += ["", "original phrasing:", *_fixed_width(table_rows(report))]
     worst = _fixed_width(table_rows(report, worst=True))
     lines += ["", "worst phrasing of each question (original or variant):", *worst]
+    lines += ["", "each phrasing on its own (answerable: correct, refused, wrong; unanswerable: refused):",
+              *_fixed_width(outcome_rows(report), total=False)]
     return "\n".join(lines)
 
 
@@ -141,6 +160,13 @@ def to_markdown(report: EvalReport, chart_name: str) -> str:
             "what a reader who words the question differently can get.",
             "",
             _md_table(table_rows(report, worst=True)),
+            "",
+            "### Each phrasing on its own",
+            "",
+            "Answerable phrasings: correct (every check passed), refused, answered without every gold fact, or "
+            "right facts but another check failed; unanswerable phrasings: refused.",
+            "",
+            _md_table(outcome_rows(report)),
         ]
     parts = [
         "# newsdesk eval report",

@@ -163,6 +163,23 @@ class Summary(BaseModel):
         return self.overall[name].mean if name in self.overall else None
 
 
+OUTCOMES = ("correct", "refused", "wrong_facts", "other_check", "unanswerable_refused")
+
+
+def outcome(result: QuestionResult, phrasing: PhrasingResult) -> str:
+    """What one phrasing got: for an answerable question `correct` (every check passed), `refused`, `wrong_facts`
+    (answered without every gold fact) or `other_check` (facts right, another check failed, e.g. an extra source
+    cited); for an unanswerable one `unanswerable_refused` or `unanswerable_answered`."""
+    if result.kind in REFUSAL_KINDS:
+        return "unanswerable_refused" if phrasing.passed else "unanswerable_answered"
+    if phrasing.passed:
+        return "correct"
+    if not phrasing.answer.found:
+        return "refused"
+    facts = next((c for c in phrasing.checks if c.name == "fact_recall"), None)
+    return "wrong_facts" if facts is not None and not facts.passed else "other_check"
+
+
 class EvalReport(BaseModel):
     """A whole run: settings that matter, per-question results and the rates by kind and overall."""
 
@@ -191,6 +208,16 @@ class EvalReport(BaseModel):
     def phrasing_count(self) -> int:
         """Questions asked in all: every original and every variant."""
         return sum(len(r.phrasings) for r in self.results)
+
+    def outcomes(self, variants: bool) -> dict[str, int]:
+        """How many phrasings (the originals, or else every variant) got each outcome (see `outcome`), with the
+        totals `answerable` and `unanswerable`: each phrasing on its own, where `worst` takes one per question."""
+        counts = dict.fromkeys([*OUTCOMES, "unanswerable_answered", "answerable", "unanswerable"], 0)
+        for r in self.results:
+            for p in (r.variants if variants else [r]):
+                counts[outcome(r, p)] += 1
+                counts["unanswerable" if r.kind in REFUSAL_KINDS else "answerable"] += 1
+        return counts
 
     def metric(self, name: str) -> float | None:
         """The overall value of one metric of GATE_METRICS (None when no question applied or unknown)."""
