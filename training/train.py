@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant, Settings  # noqa: E402
 from assistant.conversation import Query  # noqa: E402
+from assistant.embeddings import Embedder  # noqa: E402
 from assistant.evaluation.rtqa import RTQAQuestion, bench_settings, load_questions, summarize_answers  # noqa: E402
 from assistant.evaluation.scorers import contains_answer  # noqa: E402
 from assistant.evaluation.short_answer import token_f1  # noqa: E402
@@ -186,9 +187,11 @@ def train(items: Sequence[Item], gen: LearnedGenerator, c: float) -> AnswerModel
 
 
 class _StoredVectors:
-    """An embedder answering from the vectors the prepared questions already hold (nothing is embedded again)."""
+    """An embedder answering from the vectors the prepared questions already hold; only a text they lack goes to
+    the real embedder."""
 
-    def __init__(self, items: Sequence[Item]) -> None:
+    def __init__(self, items: Sequence[Item], fallback: Embedder) -> None:
+        self.fallback = fallback
         self.table: dict[str, np.ndarray] = {}
         self.query: np.ndarray | None = None
         for it in items:
@@ -198,6 +201,9 @@ class _StoredVectors:
                     self.table.update(zip(clauses(c.text), c.clause_vectors, strict=False))
 
     def embed(self, texts: list[str]) -> list[np.ndarray]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.table]
+        if missing:
+            self.table.update(zip(missing, (np.asarray(v) for v in self.fallback.embed(missing)), strict=True))
         return [self.table[t] for t in texts]
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -205,10 +211,10 @@ class _StoredVectors:
         return self.query
 
 
-def extractive_floor(items: Sequence[Item]) -> float:
+def extractive_floor(items: Sequence[Item], embedder: Embedder) -> float:
     """The default (hand-weighted) answerer's refusal floor calibrated like the learned one: the highest floor on
     its best sentence's score that refuses at most FALSE_REFUSAL_BUDGET of the questions whose answer is in reach."""
-    vectors = _StoredVectors(items)
+    vectors = _StoredVectors(items, embedder)
     ext = ExtractiveGenerator(vectors, leads=False)
     best = []
     for it in items:
@@ -311,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "refuse_below": round(model.refuse_below, 4),
         "claim_floor": model.claim_floor,
         # what the default answerer's hand-set refusal floor (0.45) would be if calibrated the same way
-        "extractive_refuse_below": round(extractive_floor(items), 4),
+        "extractive_refuse_below": round(extractive_floor(items, assistant.embedder), 4),
     }, indent=1) + "\n", encoding="utf-8")
     print(f"chosen C={best_c}; cross-validated: " + ", ".join(f"{k} {v:.3f}" for k, v in cv.items()))
     print(f"wrote {args.out} and {args.scores} in {time.perf_counter() - started:.0f}s")

@@ -1,0 +1,39 @@
+"""The training script's cache of prepared questions: kept between runs, prepared again when unreadable."""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+TRAIN = Path(__file__).resolve().parent.parent / "training" / "train.py"
+
+
+@pytest.fixture(scope="module")
+def train() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("newsdesk_train", TRAIN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_cache_written_by_another_version_is_prepared_again(
+    train: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "items.pkl"
+    assert train.load_cache(path) is None  # none yet
+    # a pickle naming a class that has since moved (as `Evidence` once did): found by module and name, now gone
+    path.write_bytes(b"\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x13assistant.extractive\x94\x8c\x08Evidence"
+                     b"\x94\x93\x94.")
+    assert train.load_cache(path) is None
+    assert "written by another version of this code" in capsys.readouterr().err
+    path.write_bytes(b"not a pickle")
+    assert train.load_cache(path) is None
+    path.write_bytes(pickle.dumps([1, 2]))
+    assert train.load_cache(path) == [1, 2]
