@@ -56,7 +56,7 @@ def _index(assistant: Assistant, args: argparse.Namespace) -> int:
         if bar is None:
             bar = tqdm(total=total, desc="Embedding", unit="doc", file=sys.stderr)
         bar.set_postfix_str(source_id, refresh=False)
-        bar.update(1)
+        bar.update(done - bar.n)  # called when a batch starts too: the count, not the calls
 
     report = assistant.index(rebuild=args.rebuild, progress=progress)
     if bar is not None:

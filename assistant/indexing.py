@@ -31,7 +31,9 @@ NEXT_FILE = "index.next.json"  # the progress of a fresh build not yet switched 
 BATCH_CHUNKS = 256  # passages per batch: large enough for full model batches, small enough to lose little
 
 
-Progress = Callable[[str, int, int], None]  # (source id, done, total)
+# (source id, documents done, total): when a batch starts (done so far, the batch's first document), so a long
+# first batch shows as indexing from its start, then after each document.
+Progress = Callable[[str, int, int], None]
 
 
 class DocEntry(BaseModel):
@@ -139,6 +141,8 @@ def build_index(
     report.unchanged = sorted([*same, *scan.unchanged])
     done = 0
     for batch in _batches(todo, embedder, chunk_tokens, report):
+        if progress:
+            progress(batch[0][0].source_id, done, len(todo))
         stale = _index_batch(batch, state, store, embedder, vectors, scan.fingerprints)
         state.save(data_dir, NEXT_FILE if fresh else STATE_FILE)
         store.delete(state.collection, stale)  # old versions' chunks go only after the state no longer names them

@@ -92,10 +92,18 @@ def test_interrupted_rebuild_keeps_previous_collection(tmp_path: Path, corpus_di
     assert after is not None and before is not None and after.collection != before.collection
 
 
-def test_progress_is_reported_per_document(tmp_path: Path, corpus_dir: Path) -> None:
+def test_progress_is_reported_when_a_batch_starts_and_per_document(tmp_path: Path, corpus_dir: Path) -> None:
     seen: list[tuple[str, int, int]] = []
-    _assistant(tmp_path, corpus_dir, FakeEmbedder()).index(progress=lambda s, d, t: seen.append((s, d, t)))
-    assert [d for _, d, _ in seen] == [1, 2, 3, 4, 5] and {t for _, _, t in seen} == {5}
+    embedder = FakeEmbedder()
+    embedded_at: list[int] = []
+    base_embed = embedder.embed
+    embedder.embed = lambda texts: (embedded_at.append(len(seen)), base_embed(texts))[1]  # type: ignore[method-assign]
+    _assistant(tmp_path, corpus_dir, embedder).index(progress=lambda s, d, t: seen.append((s, d, t)))
+    # "0 of 5" before anything is embedded (a first build's long wait shows as indexing), then the count as each
+    # document is stored, reported again when the next batch starts
+    done = [d for _, d, _ in seen]
+    assert done[0] == 0 and embedded_at[0] >= 1 and {t for _, _, t in seen} == {5}
+    assert done == sorted(done) and set(done) == {0, 1, 2, 3, 4, 5}
 
 
 def test_an_interrupted_first_build_is_resumed_not_restarted(tmp_path: Path, corpus_dir: Path) -> None:

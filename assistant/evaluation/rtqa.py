@@ -274,7 +274,7 @@ def run_rtqa(
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, desc="Indexing", unit="doc", file=sys.stderr, disable=not progress)
-        bar.update(1)
+        bar.update(done - bar.n)  # called when a batch starts too: the count, not the calls
 
     assistant.index(progress=on_doc)
     if bar is not None:
