@@ -40,9 +40,8 @@ _ENTITY_Q = re.compile(r"\b(which|what) [a-z]+\b|\bname (of|the)\b|\bcalled\b|\b
 _NAME_Q = re.compile(r"\bname[sd]?\b", re.IGNORECASE)
 
 
-# Plurals that do not end in -s; the head of "how many" is usually a plural noun.
-_IRREGULAR_PLURALS = frozenset({"people", "men", "women", "children", "police", "personnel", "staff", "troops",
-                                "militiamen", "servicemen", "policemen", "gunmen", "sheep", "fish", "aircraft"})
+# Plurals that end neither in -s nor in -men; the head of "how many" is usually a plural noun.
+_IRREGULAR_PLURALS = frozenset({"people", "children", "police", "personnel", "staff", "sheep", "fish", "aircraft"})
 
 
 def _plural(word: str) -> bool:

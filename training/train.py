@@ -153,11 +153,14 @@ def span_rows(it: Item, gen: LearnedGenerator, model: AnswerModel) -> tuple[np.n
 def refusal_floor(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> float:
     """The highest floor on the best sentence's probability that refuses at most FALSE_REFUSAL_BUDGET of the
     questions whose answer the passages hold: refuse as much as possible without refusing what is answered."""
-    reach = sorted(float(gen.rank(it.answerable, model)[0].probability) for it in items
-                   if it.answerable.cands and (it.labels == 1).any())
-    if not reach:
-        return 0.0
-    return reach[int(FALSE_REFUSAL_BUDGET * len(reach))]
+    return budget_floor([float(gen.rank(it.answerable, model)[0].probability) for it in items
+                         if it.answerable.cands and (it.labels == 1).any()])
+
+
+def budget_floor(best: Sequence[float]) -> float:
+    """The highest floor on these best-candidate scores (one per answerable question) that refuses at most
+    FALSE_REFUSAL_BUDGET of them; 0 when there are none."""
+    return sorted(best)[int(FALSE_REFUSAL_BUDGET * len(best))] if best else 0.0
 
 
 def claim_floor(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> float:
@@ -224,7 +227,7 @@ def extractive_floor(items: Sequence[Item], embedder: Embedder) -> float:
             passages = list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
             ranked = ext.rank(ev.question.text, passages)
             best.append(ranked[0].score if ranked else 0.0)
-    return sorted(best)[int(FALSE_REFUSAL_BUDGET * len(best))] if best else 0.0
+    return budget_floor(best)
 
 
 def score(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> dict[str, float]:

@@ -163,7 +163,7 @@ class Summary(BaseModel):
         return self.overall[name].mean if name in self.overall else None
 
 
-OUTCOMES = ("correct", "refused", "wrong_facts", "other_check", "unanswerable_refused")
+OUTCOMES = ("correct", "refused", "wrong_facts", "other_check", "unanswerable_refused", "unanswerable_answered")
 
 
 def outcome(result: QuestionResult, phrasing: PhrasingResult) -> str:
@@ -212,7 +212,7 @@ class EvalReport(BaseModel):
     def outcomes(self, variants: bool) -> dict[str, int]:
         """How many phrasings (the originals, or else every variant) got each outcome (see `outcome`), with the
         totals `answerable` and `unanswerable`: each phrasing on its own, where `worst` takes one per question."""
-        counts = dict.fromkeys([*OUTCOMES, "unanswerable_answered", "answerable", "unanswerable"], 0)
+        counts = dict.fromkeys([*OUTCOMES, "answerable", "unanswerable"], 0)
         for r in self.results:
             for p in (r.variants if variants else [r]):
                 counts[outcome(r, p)] += 1
