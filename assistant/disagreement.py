@@ -66,22 +66,28 @@ class Side:
     key: str  # what is compared: a count, "yes"/"no", or the named side
 
 
+# A thousands separator inside a number ("2,500 troops" is one count, not a 2 and a 500).
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+
+
 def _count_sides(quote: str, noun: str) -> list[Side]:
-    tokens = words(quote.replace("\u2019", "'"))
+    tokens = words(_THOUSANDS.sub("", quote.replace("\u2019", "'")))
     found: list[Side] = []
     for i, tok in enumerate(tokens):
         value = _NUMBER_WORDS.get(tok) if not tok.isdigit() else int(tok)
         if value is None:
             continue
+        shown = f"{value:,}" if tok.isdigit() else "one" if tok == "single" else tok
         # The counted noun within the next few words, as the head (not "a drone attack").
         for j in range(i + 1, min(i + 5, len(tokens))):
             if canonical(tokens[j]) == noun:
                 if j + 1 < len(tokens) and tokens[j + 1] in _COMPOUND_HEADS:
                     break
-                qualifier = " ".join(tokens[max(0, i - 2) : i])
-                qual = qualifier if _QUALIFIER.match(qualifier) else ""
-                text = f"{qual} {tok if tok != 'single' else 'one'}".strip()
-                found.append(Side(text, text))
+                # "at least two", "about 2,500": a two-word qualifier, else a one-word one, right before
+                qual = next((q for q in (" ".join(tokens[max(0, i - n) : i]) for n in (2, 1)) if _QUALIFIER.match(q)),
+                            "")
+                # compared by value: "three drones" and "3 drones" are one side
+                found.append(Side(f"{qual} {shown}".strip(), f"{qual} {value}".strip()))
                 break
             if tokens[j] in {"of", "and", "or", "were", "was", "to"}:
                 break

@@ -49,6 +49,17 @@ def test_counts_of_the_thing_asked_about_are_sides() -> None:
     assert not sides.conflict(question, THREE, "Iraq's interior ministry said three drones were involved.")
 
 
+def test_a_count_is_read_whole_and_compared_by_value() -> None:
+    sides = Sides(_no_embedding)
+    troops = Question.of("About how many American troops were in Iraq?")
+    estimate = "Washington was estimated to have about 2,500 troops in the country at the time."
+    assert [s.text for s in sides.of(troops, estimate)] == ["about 2,500"]  # not a 2 and a 500
+    assert sides.disagreements(troops, [cite(1, "a", estimate)]) == []  # so one quote does not differ from itself
+    drones = Question.of("How many drones were used?")
+    assert not sides.conflict(drones, THREE, ALSO_THREE)  # "three" and "3" are one count
+    assert sides.conflict(drones, ALSO_THREE, AT_LEAST_TWO)
+
+
 def test_disagreements_group_the_citations_by_side() -> None:
     sides = Sides(_no_embedding)
     citations = [cite(1, "a", THREE), cite(2, "b", AT_LEAST_TWO), cite(3, "c", "Three drones were launched.")]
