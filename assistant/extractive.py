@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from .learned import LearnedGenerator
 
 NOT_FOUND = "The articles don't say."
-LEAD_FLOOR = 0.5  # a direct answer is stated first only when the span model finds it more likely right than wrong
 
 # The hand-set weights of this answerer, each with why it exists. They were tuned by hand on evals/gold.yaml (the
 # learned answerer's counterparts are fitted on RealTime QA instead); each misfit factor multiplies the score of a
@@ -227,7 +226,7 @@ class ExtractiveGenerator:
         if self.leads is None:
             return answer
         span = self.leads.lead_for(q, passages, [c.quote for c in answer.citations])
-        if span is None or span.probability < LEAD_FLOOR:
+        if span is None or span.probability < self.leads.model.lead_floor:  # calibrated by `make train`
             return answer
         markers = "".join(f"[{c.marker}]" for c in answer.citations if holds(c.quote, span.text))
         if not markers:

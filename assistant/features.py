@@ -11,7 +11,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +27,7 @@ from .terms import canonical, is_agent, term_set, words
 from .text import instruction
 
 Vector = np.ndarray
+Embed = Callable[[Sequence[str]], dict[str, Vector]]  # unit vectors of texts, by text (VectorCache.get)
 
 SENTENCE_FEATURES: tuple[str, ...] = (
     "dense",  # cosine of question and candidate (MiniLM)

@@ -148,7 +148,8 @@ class LearnedGenerator:
         found = [s for c in pool for s in ev.spans[c.order]]
         if not found:
             return None, None
-        for span, p in zip(found, model.span.probability(span_features(ev.question, found, ranked[:SUPPORT_POOL])),
+        for span, p in zip(found, model.span.probability(
+                span_features(ev.question, found, ranked[:SUPPORT_POOL], self.cache.get)),
                            strict=True):
             span.probability = float(p)
         found.sort(key=lambda s: (-s.probability, s.cand.order, s.start))

@@ -38,6 +38,13 @@ _PERSON_Q = re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|
                        re.IGNORECASE)
 _ENTITY_Q = re.compile(r"\b(which|what) [a-z]+\b|\bname (of|the)\b|\bcalled\b|\bnamed\b", re.IGNORECASE)
 _NAME_Q = re.compile(r"\bname[sd]?\b", re.IGNORECASE)
+# The words that say what kind of thing the answer is: "Which *Republican candidate* was ...", "the name of the
+# *festival*", "what kind of *insect*".
+_FOCUS = (re.compile(r"\bname of (?:the |a |an |this |that )?((?:[\w'&-]+\s+){0,3}[\w'&-]+)", re.IGNORECASE),
+          re.compile(r"\b(?:which|what)\s+(?:(?:kind|type|sort) of\s+)?((?:[\w'&-]+\s+){0,3}[\w'&-]+)",
+                     re.IGNORECASE))
+_TYPE_FOCUS = {"person": "person", "place": "place", "time": "date"}  # "who", "where", "when"
+MAX_FOCUS_WORDS = 2  # "Republican candidate", "Machines spacecraft": the head and the word before it
 
 
 # Plurals that end neither in -s nor in -men; the head of "how many" is usually a plural noun.
@@ -108,13 +115,36 @@ class Question:
         )
 
     @cached_property
+    def focus(self) -> str | None:
+        """What kind of thing the answer is, in the question's words ("Which comedian announced ..." -> comedian;
+        "What is the name of the festival ..." -> festival); None when the wording does not say."""
+        for m in (m for pattern in _FOCUS for m in pattern.finditer(self.text)):
+            run: list[str] = []
+            for word in m.group(1).split():
+                if word.lower() in stopwords():
+                    break
+                run.append(word)
+            # "Which company reported record profits": a past tense after the noun ends it
+            run = run[:next((i for i, w in enumerate(run) if i and w.lower().endswith("ed")), len(run))]
+            if run:  # without a parser, the phrase's head is taken to be at its end
+                return " ".join(run[-MAX_FOCUS_WORDS:])
+        return _TYPE_FOCUS.get(self.answer_type)
+
+    @cached_property
     def known(self) -> frozenset[str]:
         """Terms the question itself names: an answer must bring something beyond them."""
         return frozenset(self.terms) | self.subject
 
 
+# "Who is Qais al-Khazali?" asks what a named person is (a description), not for a person.
+_WHO_IS_NAME = re.compile(
+    r"^\s*(?i:who)(?:'s|\u2019s|\s+is|\s+was)\s+(?:(?:(?:al|el|bin|ibn|abu)-)?[A-Z][\w.'\u2019-]*\s*){1,4}\?*\s*$")
+
+
 def answer_type(question: str) -> str:
     """The kind of answer the wording asks for: one of ANSWER_TYPES."""
+    if _WHO_IS_NAME.match(question):
+        return "other"
     if _NUMBER_Q.search(question):
         return "number"
     if _TIME_Q.search(question):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .features import Candidate, clauses
+from .features import Candidate, Embed, clauses
 from .questions import ANSWER_TYPES, Question
 from .terms import stopwords, term_set, words
 
@@ -29,6 +29,7 @@ SPAN_FEATURES: tuple[str, ...] = (
     "log_words",
     "position",  # where in the sentence it starts (0 = first word, 1 = last)
     "counted_follows",  # a number followed by the thing the question counts
+    "type_fit",  # cosine of the span with what kind of thing the question asks for ("Which comedian": comedian)
     *(f"{kind}_x_{atype}" for kind in SPAN_KINDS for atype in ANSWER_TYPES),
 )
 
@@ -38,6 +39,8 @@ _TIME_SPAN = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|"
     r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|(?:19|20)\d\d)\b"
 )
+_CALENDAR = re.compile(rf"{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday")
+_POSSESSIVE = re.compile(r"['\u2019]s$")  # "Perry's" -> Perry
 _NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                  "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
                  "hundred|dozens?|hundreds|thousands|millions|several")
@@ -77,6 +80,14 @@ def _joined(sentence: str, left: tuple[str, int], right: tuple[str, int]) -> boo
     return not sentence[left[1] + len(left[0]) : right[1]].strip()
 
 
+def _name_text(text: str) -> str:
+    """A name as shown: no trailing comma, quote or possessive, and no full stop unless it ends an abbreviation
+    ("U.S.", "D.C.")."""
+    text = _POSSESSIVE.sub("", text.rstrip(",'"))
+    last = text.split()[-1] if text.split() else ""
+    return text if last.endswith(".") and "." in last[:-1] else text.rstrip(".")
+
+
 def _names(sentence: str) -> list[tuple[str, int, bool]]:
     """Capitalised word runs (with 'of', 'al-' and the like inside), their word position, and a place-preposition
     before them; a sentence's first word counts only when it is part of a longer name."""
@@ -93,15 +104,19 @@ def _names(sentence: str) -> list[tuple[str, int, bool]]:
                 or (tokens[j][0].lower() in _CONNECTORS and j + 1 < len(tokens) and _capitalised(tokens[j + 1][0]))
             ):
                 j += 1
-            run = [t for t, _ in tokens[i:j]]
+            end = j
+            while end > i + 1 and _CALENDAR.fullmatch(tokens[end - 1][0]):  # "Joe Biden Thursday": a time follows
+                end -= 1
+            run = [t for t, _ in tokens[i:end]]
             while run and run[0].lower() in stop:  # "The Pentagon" -> "Pentagon" only for a lone article
                 if len(run) == 1:
                     break
                 run = run[1:]
-            if run and not (i == 0 and len(run) == 1 and run[0].lower() in stop):
-                text = sentence[tokens[i + (j - i - len(run))][1] : tokens[j - 1][1] + len(tokens[j - 1][0])]
+            # a lone function word ("To"), month or weekday ("May") is not a name
+            if run and not (len(run) == 1 and (run[0].lower() in stop or _CALENDAR.fullmatch(run[0]))):
+                text = sentence[tokens[end - len(run)][1] : tokens[end - 1][1] + len(tokens[end - 1][0])]
                 before = tokens[i - 1][0].lower() if i else ""
-                out.append((text.rstrip(".,'"), i, before in _PLACE_PREP))
+                out.append((_name_text(text), i + (end - i - len(run)), before in _PLACE_PREP))
             i = j
         else:
             i += 1
@@ -172,12 +187,18 @@ def holds(text: str, span: str) -> bool:
     return bool(key) and f" {key} " in f" {normalize(text)} "
 
 
-def span_features(question: Question, found: Sequence[Span], ranked: Sequence[Candidate]) -> np.ndarray:
-    """One row of SPAN_FEATURES per span; `ranked` are the candidates with probabilities, best first."""
+def span_features(
+    question: Question, found: Sequence[Span], ranked: Sequence[Candidate], embed: Embed
+) -> np.ndarray:
+    """One row of SPAN_FEATURES per span; `ranked` are the candidates with probabilities, best first; `embed`
+    gives unit vectors of short texts (the spans and the question's focus)."""
     X = np.zeros((len(found), len(SPAN_FEATURES)), dtype=np.float32)
     if not found:
         return X
     col = {name: i for i, name in enumerate(SPAN_FEATURES)}
+    if question.focus:
+        vectors = embed([question.focus, *(s.text for s in found)])
+        X[:, col["type_fit"]] = [float(vectors[question.focus] @ vectors[s.text]) for s in found]
     best = ranked[0] if ranked else None
     q_terms = set(question.terms) | set(question.subject)
     pool = [(c, f" {normalize(c.text)} ") for c in ranked]

@@ -43,6 +43,8 @@ def test_answer_types_read_from_the_wording() -> None:
     assert answer_type("Where did the drones come from?") == "place"
     assert answer_type("Who did Iran blame?") == "person"
     assert answer_type("Was al-Kadhimi hurt?") == "yesno"
+    assert answer_type("Who is Qais al-Khazali?") == "other"  # what he is, not a person's name
+    assert answer_type("Who is Iran's foreign ministry spokesman?") == "person"
     assert answer_type("Which airline operated the flight?") == "entity"
     assert Question.of("(Asked on 2024-01-12) Which airline?").asked_on is not None
 
@@ -62,6 +64,35 @@ def test_answer_types_read_from_the_wording() -> None:
 )
 def test_how_many_counts_the_head_noun(question: str, counted: str | None) -> None:
     assert counted_noun(question) == counted
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("Which Republican candidate was the runner-up in the Iowa caucuses?", "Republican candidate"),
+        ("What is the name of the festival that Phish is hosting?", "festival"),
+        ("Billions of which insect are expected to emerge this spring?", "insect"),
+        ("Which comedian announced he will return to late-night TV?", "comedian"),  # not the verb after it
+        ("Which company reported record profits?", "company"),
+        ("What kind of drones were used?", "drones"),
+        ("Who was behind the attack?", "person"),  # the wording names no kind: the answer type's
+        ("Where did the drones come from?", "place"),
+        ("What did police find on the roof?", None),
+    ],
+)
+def test_the_focus_says_what_kind_of_thing_is_asked_for(question: str, focus: str | None) -> None:
+    assert Question.of(question).focus == focus
+
+
+def test_names_end_before_a_date_and_drop_a_possessive() -> None:
+    gen = LearnedGenerator(FakeEmbedder())
+    text = ("President Joe Biden Thursday praised Matthew Perry's work. To critics, May was quiet; "
+            "the U.S. disagreed.")
+    passage = IRAN.model_copy(update={"text": text})
+    ev = gen.prepare(Query.plain("Who praised the actor?"), [passage])
+    names = {s.text for c in ev.cands for s in spans(c, ev.question) if s.kind == "name"}
+    assert {"President Joe Biden", "Matthew Perry", "U.S."} <= names
+    assert not names & {"President Joe Biden Thursday", "Perry's", "To", "May", "U.S"}
 
 
 def test_spans_find_names_numbers_and_dates() -> None:

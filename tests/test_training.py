@@ -37,3 +37,11 @@ def test_a_cache_written_by_another_version_is_prepared_again(
     assert train.load_cache(path) is None
     path.write_bytes(pickle.dumps([1, 2]))
     assert train.load_cache(path) == [1, 2]
+
+
+def test_the_lead_floor_is_where_leads_become_more_often_right_than_wrong(train: ModuleType) -> None:
+    scores = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    assert train.precision_floor(scores, [0, 0, 1, 0, 1, 1, 1], 0.5) == 0.2  # from 0.2 up: 4 of 5 right
+    assert train.precision_floor(scores, [1, 0, 0, 0, 0, 0, 1], 0.5) == 0.6  # one lucky low score is not a trend
+    assert train.precision_floor(scores, [0] * 7, 0.5) == 1.01  # never right: never shown
+    assert train.precision_floor([], [], 0.5) == 1.01

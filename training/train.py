@@ -24,7 +24,7 @@ import json
 import pickle
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,10 +38,10 @@ from assistant.conversation import Query  # noqa: E402
 from assistant.embeddings import Embedder  # noqa: E402
 from assistant.evaluation.rtqa import RTQAQuestion, bench_settings, load_questions, summarize_answers  # noqa: E402
 from assistant.evaluation.scorers import contains_answer  # noqa: E402
-from assistant.evaluation.short_answer import token_f1  # noqa: E402
+from assistant.evaluation.short_answer import exact_match, token_f1  # noqa: E402
 from assistant.extractive import ExtractiveGenerator  # noqa: E402
 from assistant.features import SENTENCE_FEATURES, clauses, featurize  # noqa: E402
-from assistant.learned import SPAN_POOL, SUPPORT_POOL, Evidence, LearnedGenerator  # noqa: E402
+from assistant.learned import LEAD_TYPES, SPAN_POOL, SUPPORT_POOL, Evidence, LearnedGenerator  # noqa: E402
 from assistant.models import Answer, Passage  # noqa: E402
 from assistant.questions import Question  # noqa: E402
 from assistant.ranker import MODEL_FILE, AnswerModel, LinearModel  # noqa: E402
@@ -54,6 +54,7 @@ UNANSWERABLE_DEPTH = 40  # passages fetched to have top_k left once the evidence
 FALSE_REFUSAL_BUDGET = 0.02  # the product's target: at most 2% of answerable questions refused
 MAX_MEDIAN_WORDS = 45  # the product's brevity target; further claims are shown only within it
 CLAIM_FLOORS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01)  # tried in turn; 1.01: no further claims
+LEAD_PRECISION = 0.5  # the default states a direct answer first only where it is more often right than wrong
 
 
 @dataclass
@@ -145,7 +146,7 @@ def span_rows(it: Item, gen: LearnedGenerator, model: AnswerModel) -> tuple[np.n
     found = [s for c in pool for s in spans(c, ev.question)]
     if not found:
         return np.zeros((0, len(SPAN_FEATURES)), dtype=np.float32), np.zeros(0, dtype=np.int8)
-    X = span_features(ev.question, found, ranked[:SUPPORT_POOL])
+    X = span_features(ev.question, found, ranked[:SUPPORT_POOL], gen.cache.get)
     y = np.array([token_f1(s.text, it.question.answers) >= SPAN_POSITIVE_F1 for s in found], dtype=np.int8)
     return X, y
 
@@ -214,20 +215,84 @@ class _StoredVectors:
         return self.query
 
 
-def extractive_floor(items: Sequence[Item], embedder: Embedder) -> float:
-    """The default (hand-weighted) answerer's refusal floor calibrated like the learned one: the highest floor on
-    its best sentence's score that refuses at most FALSE_REFUSAL_BUDGET of the questions whose answer is in reach."""
+def _default_answerer(
+    items: Sequence[Item], embedder: Embedder, in_reach: bool
+) -> Iterator[tuple[Item, ExtractiveGenerator, list[Passage]]]:
+    """The default (hand-weighted) answerer set up for each question (`in_reach`: only those whose answer the
+    passages hold), with its passages; it reads the vectors the prepared questions hold."""
     vectors = _StoredVectors(items, embedder)
     ext = ExtractiveGenerator(vectors, leads=False)
-    best = []
     for it in items:
         ev = it.answerable
-        if ev.cands and (it.labels == 1).any() and ev.q_vec is not None:
+        if ev.cands and ev.q_vec is not None and (not in_reach or (it.labels == 1).any()):
             vectors.query = ev.q_vec
-            passages = list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
-            ranked = ext.rank(ev.question.text, passages)
-            best.append(ranked[0].score if ranked else 0.0)
+            yield it, ext, list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
+
+
+def extractive_floor(items: Sequence[Item], embedder: Embedder) -> float:
+    """The default answerer's refusal floor calibrated like the learned one: the highest floor on its best
+    sentence's score that refuses at most FALSE_REFUSAL_BUDGET of the questions whose answer is in reach."""
+    best = []
+    for it, ext, passages in _default_answerer(items, embedder, in_reach=True):
+        ranked = ext.rank(it.answerable.question.text, passages)
+        best.append(ranked[0].score if ranked else 0.0)
     return budget_floor(best)
+
+
+def default_quotes(items: Sequence[Item], embedder: Embedder) -> dict[str, list[str]]:
+    """The sentences the default answerer quotes for each question it answers (no lead: that is what is tested)."""
+    quotes = {}
+    for it, ext, passages in _default_answerer(items, embedder, in_reach=False):
+        answer = ext.answer(Query.plain(it.question.query), passages)
+        if answer.found:
+            quotes[it.question.id] = [c.quote for c in answer.citations]
+    return quotes
+
+
+def precision_floor(scores: Sequence[float], right: Sequence[bool], precision: float) -> float:
+    """The lowest score from which an isotonic (monotone) fit of right-vs-score reaches `precision`; 1.01 (never)
+    when it nowhere does."""
+    from sklearn.isotonic import IsotonicRegression
+
+    p = np.asarray(scores, dtype=float)
+    if p.size == 0:
+        return 1.01
+    fitted = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(p, np.asarray(right, dtype=float))
+    reached = p[fitted.predict(p) >= precision]
+    return float(reached.min()) if reached.size else 1.01
+
+
+def default_lead_floor(
+    items: Sequence[Item], gen: LearnedGenerator, c: float, quotes: dict[str, list[str]]
+) -> tuple[float, dict[str, float]]:
+    """The span probability from which the default answerer's leads (the span model's pick among the sentences it
+    quotes) are right at least LEAD_PRECISION of the time, read off an isotonic fit of out-of-fold leads; and how
+    those leads score out of fold with that floor (lead EM and F1 over all questions, how many answers lead)."""
+    rows: list[tuple[float, str, RTQAQuestion]] = []  # (probability, lead text, question) per answered question
+    for f in range(FOLDS):
+        model = train([it for it in items if fold_of(it.question.id) != f], gen, c)
+        for it in items:
+            if fold_of(it.question.id) != f or it.question.id not in quotes:
+                continue
+            ev = it.answerable
+            if ev.question.answer_type not in LEAD_TYPES:
+                continue
+            ranked = gen.rank(ev, model)
+            chosen = set(quotes[it.question.id])
+            pool = [cand for cand in ranked if cand.text in chosen][:SPAN_POOL]
+            best, _ = gen.lead_spans(ev, ranked, model, pool=pool) if pool else (None, None)
+            if best is not None and best.kind != "clause":
+                rows.append((best.probability, best.text, it.question))
+    floor = precision_floor([r[0] for r in rows],
+                            [token_f1(r[1], r[2].answers) >= SPAN_POSITIVE_F1 for r in rows], LEAD_PRECISION)
+    shown = [r for r in rows if r[0] >= floor]
+    return floor, {
+        "lead_em": sum(exact_match(t, q.answers) for _, t, q in shown) / len(items),
+        "lead_f1": sum(token_f1(t, q.answers) for _, t, q in shown) / len(items),
+        "answers_with_lead": len(shown) / max(1, len(quotes)),
+        "leads_right": float(np.mean([token_f1(t, q.answers) >= SPAN_POSITIVE_F1 for _, t, q in shown]))
+        if shown else 0.0,
+    }
 
 
 def score(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> dict[str, float]:
@@ -269,8 +334,9 @@ def load_cache(path: Path) -> list[Item] | None:
 
 
 def refeaturize(items: Sequence[Item]) -> None:
-    """Recompute the wording analysis and the features of cached questions (after a feature change; the vectors
-    are kept, so nothing is embedded again)."""
+    """Recompute the wording analysis and the features of cached questions with the code as it is now (6 s; the
+    vectors are kept, so nothing is embedded again): a change to questions.py or features.py always reaches the
+    model."""
     for it in items:
         for ev in (it.answerable, it.unanswerable):
             if ev is not None and ev.cands and ev.q_vec is not None:
@@ -286,8 +352,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--cache", type=Path, default=ROOT / ".newsdesk" / "training" / "items.pkl",
                    help="prepared questions are kept here between runs (derived from the data: never commit)")
     p.add_argument("--fresh", action="store_true", help="prepare the questions again even if cached")
-    p.add_argument("--refeaturize", action="store_true",
-                   help="recompute features of the cached questions (after a feature change; no re-embedding)")
     p.add_argument("--out", type=Path, default=MODEL_FILE)
     p.add_argument("--scores", type=Path, default=ROOT / "training" / "cv_scores.json")
     args = p.parse_args(argv)
@@ -300,14 +364,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         items = prepare(assistant, gen, questions)
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_bytes(pickle.dumps(items))
-    elif args.refeaturize or any(it.answerable.X.shape[1] != len(SENTENCE_FEATURES) for it in items):
-        refeaturize(items)
+    else:
+        refeaturize(items)  # the cache keeps what is slow to make (vectors); the wording and features are re-read
     add_offtopic(items)
     grid = {c: cross_validate(items, gen, c) for c in C_GRID}
     for c, s in grid.items():
         print(f"C={c:<5} " + "  ".join(f"{k}={v:.3f}" for k, v in s.items()), file=sys.stderr)
     best_c = max(grid, key=lambda c: (grid[c]["lead_f1"] + grid[c]["accuracy"], -c))
     model = train(items, gen, best_c)
+    model.lead_floor, default_leads = default_lead_floor(items, gen, best_c, default_quotes(items, assistant.embedder))
     cv = grid[best_c]
     model.trained_on = f"RealTime QA dev, {len(items)} questions (weak labels); C={best_c}"
     model.notes = {f"cv_{k}": round(v, 4) for k, v in cv.items()}
@@ -319,6 +384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "span_weights": {k: round(v, 3) for k, v in model.span.weights().items() if abs(v) > 1e-6},
         "refuse_below": round(model.refuse_below, 4),
         "claim_floor": model.claim_floor,
+        "lead_floor": round(model.lead_floor, 4),
+        # the default answerer's leads, out of fold (span model trained on the other folds), with that floor
+        "default_leads_cross_validated": {k: round(v, 4) for k, v in default_leads.items()},
         # what the default answerer's hand-set refusal floor (0.45) would be if calibrated the same way
         "extractive_refuse_below": round(extractive_floor(items, assistant.embedder), 4),
     }, indent=1) + "\n", encoding="utf-8")
