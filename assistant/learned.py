@@ -174,8 +174,9 @@ class LearnedGenerator:
         claims: list[_Claim] = []
         sources: set[str] = set()
         order = list(dict.fromkeys([*first, *ranked]))
+        floor = max(model.claim_floor, model.claim_share * ranked[0].probability) if ranked else model.claim_floor
         for cand in order:
-            if cand not in first and cand.probability < model.claim_floor:
+            if cand not in first and cand.probability < floor:
                 break
             twin = next((cl for cl in claims if float(cl.lead.vector @ cand.vector) >= DUPLICATE
                          or cand.text in cl.lead.text or cl.lead.text in cand.text), None)

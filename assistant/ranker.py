@@ -54,6 +54,8 @@ class AnswerModel(BaseModel):
     span: LinearModel
     refuse_below: float = Field(description="Refuse when the best sentence's probability is below this.")
     claim_floor: float = Field(description="Further claims need at least this probability.")
+    claim_share: float = Field(default=0.0, description="... and at least this share of the best candidate's "
+                               "probability (a relative floor holds across corpora whose probabilities run lower).")
     lead_floor: float = Field(
         default=1.01, description="The default answerer states a direct answer first when the span model's "
         "probability reaches this (calibrated out of fold: its leads are then more often right than wrong).")

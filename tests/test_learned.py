@@ -121,3 +121,15 @@ def test_the_learned_answer_leads_with_a_span_of_a_cited_sentence() -> None:
     assert answer.found and answer.lead is not None and answer.text.split("\n")[0] == answer.lead
     span = answer.lead.split(" [")[0]
     assert any(span in c.quote for c in answer.citations)
+
+
+def test_further_claims_need_a_share_of_the_best_probability() -> None:
+    gen = LearnedGenerator(FakeEmbedder())
+    ev = gen.prepare(Query.plain("Who did Iran blame for the drone attack?"), [GENERAL, IRAN])
+    model = gen.model.model_copy(update={"claim_floor": 0.0, "refuse_below": 0.0})
+    every = gen.decide(ev, model.model_copy(update={"claim_share": 0.0}))
+    only_best = gen.decide(ev, model.model_copy(update={"claim_share": 1.0}))
+    claims = [line for line in every.text.split("\n") if line.startswith("- ")]
+    assert len(claims) >= 2  # several sentences clear a floor of 0
+    # relative to the best one, only sentences as likely as it (the lead's own sentence, any tie) are shown
+    assert len([line for line in only_best.text.split("\n") if line.startswith("- ")]) < len(claims)

@@ -53,7 +53,8 @@ C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)  # L2 strengths tried; the one with the best
 UNANSWERABLE_DEPTH = 40  # passages fetched to have top_k left once the evidence is taken out
 FALSE_REFUSAL_BUDGET = 0.02  # the product's target: at most 2% of answerable questions refused
 MAX_MEDIAN_WORDS = 45  # the product's brevity target; further claims are shown only within it
-CLAIM_FLOORS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01)  # tried in turn; 1.01: no further claims
+CLAIM_FLOORS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01)  # tried in turn; 1.01: no further claims
+CLAIM_SHARES = (0.0, 0.5, 0.7, 0.85)  # with each floor: the share of the best probability a further claim needs
 LEAD_PRECISION = 0.5  # the default states a direct answer first only where it is more often right than wrong
 
 
@@ -164,14 +165,16 @@ def budget_floor(best: Sequence[float]) -> float:
     return sorted(best)[int(FALSE_REFUSAL_BUDGET * len(best))] if best else 0.0
 
 
-def claim_floor(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> float:
-    """The probability further claims need: the best accuracy whose median answer stays within MAX_MEDIAN_WORDS."""
-    best, best_acc = CLAIM_FLOORS[-1], -1.0
+def claim_floor(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> tuple[float, float]:
+    """The probability, and the share of the best one, further claims need: the best accuracy whose median answer
+    stays within MAX_MEDIAN_WORDS (ties: the higher floor, then the higher share: shorter answers)."""
+    best, best_acc = (CLAIM_FLOORS[-1], 0.0), -1.0
     for floor in CLAIM_FLOORS:
-        trial = model.model_copy(update={"claim_floor": floor})
-        s = summarize_answers([it.question for it in items], [gen.decide(it.answerable, trial) for it in items])
-        if s.median_words <= MAX_MEDIAN_WORDS and s.accuracy > best_acc:
-            best, best_acc = floor, s.accuracy
+        for share in CLAIM_SHARES if floor < 1 else (0.0,):
+            trial = model.model_copy(update={"claim_floor": floor, "claim_share": share})
+            s = summarize_answers([it.question for it in items], [gen.decide(it.answerable, trial) for it in items])
+            if s.median_words <= MAX_MEDIAN_WORDS and s.accuracy >= best_acc:
+                best, best_acc = (floor, share), s.accuracy
     return best
 
 
@@ -186,7 +189,7 @@ def train(items: Sequence[Item], gen: LearnedGenerator, c: float) -> AnswerModel
     y = np.concatenate([r[1] for r in rows])
     model.span = _fit(X, y, SPAN_FEATURES, c) if y.any() else placeholder
     model.refuse_below = refusal_floor(items, gen, model)
-    model.claim_floor = claim_floor(items, gen, model)
+    model.claim_floor, model.claim_share = claim_floor(items, gen, model)
     return model
 
 
@@ -384,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "span_weights": {k: round(v, 3) for k, v in model.span.weights().items() if abs(v) > 1e-6},
         "refuse_below": round(model.refuse_below, 4),
         "claim_floor": model.claim_floor,
+        "claim_share": model.claim_share,
         "lead_floor": round(model.lead_floor, 4),
         # the default answerer's leads, out of fold (span model trained on the other folds), with that floor
         "default_leads_cross_validated": {k: round(v, 4) for k, v in default_leads.items()},
