@@ -98,13 +98,16 @@ class LearnedGenerator:
         q_vec = np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
         return Evidence(question, cands, featurize(question, q_vec, cands), query.by_source, q_vec)
 
-    def decide(self, ev: Evidence, model: AnswerModel | None = None) -> Answer:
-        """Apply the model: refuse below the calibrated floor, else a lead span and the claims that back it."""
+    def decide(
+        self, ev: Evidence, model: AnswerModel | None = None, leads: tuple[Span | None, Span | None] | None = None
+    ) -> Answer:
+        """Apply the model: refuse below the calibrated floor, else a lead span and the claims that back it.
+        `leads`: the lead spans this model already found for `ev` (training tries many claim floors per model)."""
         model = model or self.model
         ranked = self.rank(ev, model)
         if not ranked or ranked[0].probability < model.refuse_below:
             return Answer(text=NOT_FOUND, citations=[], found=False)
-        best, rival = self.lead_spans(ev, ranked, model)
+        best, rival = leads if leads is not None else self.lead_spans(ev, ranked, model)
         first = [s.cand for s in (best, rival) if s is not None]
         if ev.by_source:
             # "Do the outlets disagree about X?": each source's best sentence that is a fair answer, side by side.

@@ -168,11 +168,16 @@ def budget_floor(best: Sequence[float]) -> float:
 def claim_floor(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> tuple[float, float]:
     """The probability, and the share of the best one, further claims need: the best accuracy whose median answer
     stays within MAX_MEDIAN_WORDS (ties: the higher floor, then the higher share: shorter answers)."""
+    # The lead spans do not depend on the claim floors: found once per question, not once per trial.
+    leads = [gen.lead_spans(it.answerable, gen.rank(it.answerable, model), model) if it.answerable.cands
+             else (None, None) for it in items]
     best, best_acc = (CLAIM_FLOORS[-1], 0.0), -1.0
     for floor in CLAIM_FLOORS:
         for share in CLAIM_SHARES if floor < 1 else (0.0,):
             trial = model.model_copy(update={"claim_floor": floor, "claim_share": share})
-            s = summarize_answers([it.question for it in items], [gen.decide(it.answerable, trial) for it in items])
+            s = summarize_answers([it.question for it in items],
+                                  [gen.decide(it.answerable, trial, lead) for it, lead in zip(items, leads,
+                                                                                              strict=True)])
             if s.median_words <= MAX_MEDIAN_WORDS and s.accuracy >= best_acc:
                 best, best_acc = (floor, share), s.accuracy
     return best
