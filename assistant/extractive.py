@@ -221,20 +221,32 @@ class ExtractiveGenerator:
                                          "disagreements": disagreements})
 
     def _with_lead(self, answer: Answer, q: Query, passages: Sequence[Passage]) -> Answer:
-        """The answer with a direct short answer first (the learned span model's pick among the quoted sentences),
-        carrying the markers of every citation whose quote holds it."""
-        if self.leads is None:
+        """The answer with a direct short answer first, carrying the markers of every citation whose quote holds
+        it: for "how many X", the count of X its quotes agree on; otherwise the learned span model's pick among
+        the quoted sentences, when it is likely enough."""
+        lead = self._agreed_count(answer, Question.of(q.form))
+        if lead is None and self.leads is not None:
+            span = self.leads.lead_for(q, passages, [c.quote for c in answer.citations])
+            markers = "".join(f"[{c.marker}]" for c in answer.citations if span and holds(c.quote, span.text))
+            if span is not None and markers and span.probability >= self.leads.model.lead_floor:  # `make train`
+                lead = f"{span.text} {markers}"
+        if lead is None:
             return answer
-        span = self.leads.lead_for(q, passages, [c.quote for c in answer.citations])
-        if span is None or span.probability < self.leads.model.lead_floor:  # calibrated by `make train`
-            return answer
-        markers = "".join(f"[{c.marker}]" for c in answer.citations if holds(c.quote, span.text))
-        if not markers:
-            return answer
-        lead = f"{span.text} {markers}"
         lines = answer.text.split("\n")
         body = lines if lines[0].startswith("- ") else [f"- {line}" for line in lines]
         return answer.model_copy(update={"text": "\n".join([lead, *body]), "lead": lead})
+
+    def _agreed_count(self, answer: Answer, question: Question) -> str | None:
+        """'about 2,500 [1]' when the question asks how many of something and every quote that counts it gives
+        the same count (read as the disagreement check reads counts; differing counts are shown as such)."""
+        if not question.counted:
+            return None
+        read = [(c, self.sides.of(question, c.quote)) for c in answer.citations]
+        counted = [(c, sides) for c, sides in read if sides]
+        keys = {side.key for _, sides in counted for side in sides}
+        if len(keys) != 1:
+            return None
+        return f"{counted[0][1][0].text} {''.join(f'[{c.marker}]' for c, _ in counted)}"
 
     def rank(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
         """Every distinct sentence and sentence pair of the passages, scored against the question, best first."""

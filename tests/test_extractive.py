@@ -95,3 +95,15 @@ def test_the_default_answerer_survives_a_cache_filled_past_its_bound() -> None:
     for question in ["Who did Iran blame for the drone attack?", "Who blamed the drone attack on militia groups?"]:
         assert gen.answer(Query.plain(question), [GENERAL, IRAN]).found
     assert len(gen._cache) <= 3
+
+
+def test_a_count_the_quotes_agree_on_leads_the_answer() -> None:
+    troops = Passage(chunk_id="c::1", source_id="c", title="US troops", outlet="Sputnik International",
+                     text="Washington was estimated to have about 2,500 troops in the country at the time.")
+    gen = ExtractiveGenerator(FakeEmbedder(), min_score=0.0, leads=False)
+    answer = gen.answer(Query.plain("About how many American troops were in Iraq?"), [troops])
+    assert answer.found and answer.lead == "about 2,500 [1]"
+    assert answer.text.split("\n")[0] == answer.lead
+    # nothing counted, nothing led with: a question that is not "how many" gets no count
+    other = gen.answer(Query.plain("What was Washington estimated to have in the country?"), [troops])
+    assert other.found and other.lead is None
