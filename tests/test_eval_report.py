@@ -177,14 +177,17 @@ def variant_report(tmp_path: Path) -> EvalReport:
     (corpus / "b.txt").write_text("It is a city of light.\n")
     answers = {
         # drones: the original and one variant answered, the other variant falsely refused (the worst)
-        "How many drones?": Answer(text="Three drones were used. [1]", citations=[CITE_A]),
-        "Drone count?": Answer(text="Three. [1]", citations=[CITE_A]),
+        "How many drones?": Answer(text="Three [1]\n- a: Three drones were used. [1]", citations=[CITE_A],
+                                   lead="Three [1]"),
+        "Drone count?": Answer(text="Three [1]\n- a: Three drones were used. [1]", citations=[CITE_A],
+                               lead="Three [1]"),  # a direct answer stating the fact
         "Number of drones used?": NOT_FOUND,
         # blame: the original and its second variant are equally wrong, the first variant right, so the original is
         # the worst phrasing (the first of equals)
         "Who blamed Iran?": Answer(text="Nobody knows. [1]", citations=[CITE_B]),
         "Which general blamed Iran?": Answer(text="Gen. McKenzie blamed militias. [1]", citations=[CITE_MCKENZIE]),
-        "Who blamed Tehran?": Answer(text="Nobody knows. [1]", citations=[CITE_B]),
+        "Who blamed Tehran?": Answer(text="Nobody [1]\n- b: Nobody knows. [1]", citations=[CITE_B],
+                                     lead="Nobody [1]"),  # a direct answer, wrong
         # france: the original refused cleanly; the variant answers with an exact quote and no forbidden word, so it
         # passes as many checks (forbidden, quote_exactness) as the clean refusal (forbidden, refusal) and must
         # still be the worst because it failed one
@@ -276,7 +279,8 @@ def test_a_failing_variant_shows_in_the_table_markdown_and_json(variant_report: 
     blame = md[md.index("### `blame` (fact)"):md.index("### `france`")]
     assert "Failed 2 of 3 phrasings; worst: original." in blame
     assert "#### original failed" in blame and "#### variant 2 failed: Who blamed Tehran?" in blame
-    assert blame.count("> Nobody knows. [1]") == 2 and "variant 1 failed" not in blame
+    assert blame.count("> Nobody knows. [1]") == 1 and "> - b: Nobody knows. [1]" in blame  # the variant leads
+    assert "variant 1 failed" not in blame
 
     paths = write_reports(variant_report, tmp_path / "reports")
     data = json.loads(paths.json_path.read_text())
@@ -292,12 +296,15 @@ def test_each_phrasing_on_its_own_is_counted_by_outcome(variant_report: EvalRepo
     assert (originals["unanswerable"], originals["unanswerable_refused"]) == (1, 1)
     assert (variants["answerable"], variants["correct"], variants["refused"], variants["wrong_facts"]) == (4, 2, 1, 1)
     assert (variants["unanswerable_refused"], variants["unanswerable_answered"]) == (0, 1)
+    # leads: of the 4 found variant answers 2 lead with a direct answer; both can be judged, one states the fact
+    assert variant_report.leads(True) == {"found": 4, "led": 2, "judged": 2, "right": 1}
     assert outcome_rows(variant_report)[1:] == [
-        ["as written", "1/2 (50%)", "0/2 (0%)", "1", "0", "1/1 (100%)"],
-        ["variants", "2/4 (50%)", "1/4 (25%)", "1", "0", "0/1 (0%)"],
+        ["as written", "1/2 (50%)", "0/2 (0%)", "1", "0", "1/1 (100%)", "1/2 (50%)", "1/1 (100%)"],
+        ["variants", "2/4 (50%)", "1/4 (25%)", "1", "0", "0/1 (0%)", "2/4 (50%)", "1/2 (50%)"],
     ]
     assert "variants    2/4 (50%)" in format_table(variant_report)
-    assert "| variants | 2/4 (50%) | 1/4 (25%) | 1 | 0 | 0/1 (0%) |" in to_markdown(variant_report, "chart.png")
+    assert ("| variants | 2/4 (50%) | 1/4 (25%) | 1 | 0 | 0/1 (0%) | 2/4 (50%) | 1/2 (50%) |"
+            in to_markdown(variant_report, "chart.png"))
 
 
 def test_the_gate_knows_worst_and_false_refusal_metrics(variant_report: EvalReport, tmp_path: Path) -> None:

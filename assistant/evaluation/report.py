@@ -57,14 +57,17 @@ def outcome_rows(report: EvalReport) -> list[list[str]]:
     def share(n: int, of: int) -> str:
         return f"{n}/{of} ({n / of:.0%})" if of else "-"
 
-    rows = [["phrasings", "correct", "refused", "wrong facts", "other check", "unanswerable refused"]]
+    rows = [["phrasings", "correct", "refused", "wrong facts", "other check", "unanswerable refused",
+             "answers with a lead", "direct leads right"]]
     for label, variants in (("as written", False), ("variants", True)):
         c = report.outcomes(variants)
         if c["answerable"] + c["unanswerable"] == 0:
             continue
+        lead = report.leads(variants)
         rows.append([label, share(c["correct"], c["answerable"]), share(c["refused"], c["answerable"]),
                      str(c["wrong_facts"]), str(c["other_check"]),
-                     share(c["unanswerable_refused"], c["unanswerable"])])
+                     share(c["unanswerable_refused"], c["unanswerable"]), share(lead["led"], lead["found"]),
+                     share(lead["right"], lead["judged"])])
     return rows
 
 
@@ -164,7 +167,9 @@ def to_markdown(report: EvalReport, chart_name: str) -> str:
             "### Each phrasing on its own",
             "",
             "Answerable phrasings: correct (every check passed), refused, answered without every gold fact, or "
-            "right facts but another check failed; unanswerable phrasings: refused.",
+            "right facts but another check failed; unanswerable phrasings: refused. Found answers that start with "
+            "a direct answer (a lead), and of the single direct answers (not 'Sources differ') to questions with "
+            "gold facts, how many state one.",
             "",
             _md_table(outcome_rows(report)),
         ]

@@ -90,6 +90,8 @@ class PhrasingResult(BaseModel):
     retrieved: list[str] = Field(description="Distinct source ids of the retrieved passages, best first.")
     checks: list[scorers.Check]
     seconds: float
+    lead_fact: bool | None = Field(default=None, description="The direct answer states a gold fact (None: no "
+                                   "direct answer to judge; see scorers.lead_holds_fact).")
 
     @property
     def passed(self) -> bool:
@@ -219,6 +221,20 @@ class EvalReport(BaseModel):
                 counts["unanswerable" if r.kind in REFUSAL_KINDS else "answerable"] += 1
         return counts
 
+    def leads(self, variants: bool) -> dict[str, int]:
+        """Of the found answers (originals, or else every variant): how many lead with a direct answer, how many
+        of those are a single answer (not 'Sources differ') that can be judged against gold facts, and how many
+        of those state one."""
+        counts = dict.fromkeys(["found", "led", "judged", "right"], 0)
+        for r in self.results:
+            for p in (r.variants if variants else [r]):
+                if p.answer.found:
+                    counts["found"] += 1
+                    counts["led"] += p.answer.lead is not None
+                    counts["judged"] += p.lead_fact is not None
+                    counts["right"] += p.lead_fact is True
+        return counts
+
     def metric(self, name: str) -> float | None:
         """The overall value of one metric of GATE_METRICS (None when no question applied or unknown)."""
         if name.startswith(WORST):
@@ -288,6 +304,7 @@ def _ask(
         retrieved=retrieved,
         checks=score_question(gold, answer, retrieved, sources, top_k),
         seconds=time.perf_counter() - t,
+        lead_fact=scorers.lead_holds_fact(answer, gold),
     )
 
 
@@ -328,6 +345,7 @@ def run_eval(
                     expected_sources=q.sources,
                     checks=original.checks,
                     seconds=original.seconds,
+                    lead_fact=original.lead_fact,
                     variants=variants,
                     gated=q.gated,
                 )

@@ -54,6 +54,15 @@ def fact_recall(answer: Answer, gold: GoldQuestion) -> Check | None:
     return Check(name="fact_recall", passed=False, reason=f"missing {len(missing)} of {len(gold.facts)} facts: {shown}")
 
 
+def lead_holds_fact(answer: Answer, gold: GoldQuestion) -> bool | None:
+    """Whether the answer's direct answer (its lead) states one of the gold facts; None when there is no direct
+    answer to judge (no lead, a 'Sources differ' lead, or no gold facts). Reported, not gated."""
+    if not answer.lead or answer.lead.startswith("Sources differ") or not gold.facts:
+        return None
+    lead = flatten(answer.lead)
+    return any(_search(p, lead) for alts in gold.facts for p in alts)
+
+
 def sides_cited(answer: Answer, gold: GoldQuestion) -> Check | None:
     """A disputed question: each side (fact) is in a cited quote, so it is cited to an article that says it."""
     if gold.kind != "disputed" or not gold.facts:
