@@ -42,12 +42,12 @@ $(AXE):
 
 test: setup $(LOCAL_STAMP) $(AXE)
 	$(BIN)/ruff check assistant tests app.py bench training
-	$(BIN)/mypy assistant
+	$(BIN)/mypy assistant training
 	NEWSDESK_AXE=$(AXE) $(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check assistant tests
-	$(BIN)/mypy assistant
+	$(BIN)/mypy assistant training
 
 eval: setup
 	$(BIN)/assistant eval

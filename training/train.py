@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -229,7 +230,8 @@ def _default_answerer(
     """The default (hand-weighted) answerer set up for each question (`in_reach`: only those whose answer the
     passages hold), with its passages; it reads the vectors the prepared questions hold."""
     vectors = _StoredVectors(items, embedder)
-    ext = ExtractiveGenerator(vectors, leads=False)
+    # duck-typed: it hands out the stored numpy vectors, which the answerer's vector cache takes as they are
+    ext = ExtractiveGenerator(cast(Embedder, vectors), leads=False)
     for it in items:
         ev = it.answerable
         if ev.cands and ev.q_vec is not None and (not in_reach or (it.labels == 1).any()):
