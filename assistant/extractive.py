@@ -208,7 +208,7 @@ class ExtractiveGenerator:
         # Sources that disagree on the point are shown side by side, whichever side scored best.
         fair = self._compose(self._sided(ranked, question, chosen))
         return self._differ(fair, self.sides.disagreements(question, fair.citations)) or self._with_lead(
-            answer, q, passages)
+            answer, q, question, passages)
 
     @staticmethod
     def _differ(answer: Answer, disagreements: list[Disagreement]) -> Answer | None:
@@ -220,11 +220,11 @@ class ExtractiveGenerator:
         return answer.model_copy(update={"text": "\n".join([lead, *body]), "lead": lead,
                                          "disagreements": disagreements})
 
-    def _with_lead(self, answer: Answer, q: Query, passages: Sequence[Passage]) -> Answer:
+    def _with_lead(self, answer: Answer, q: Query, question: Question, passages: Sequence[Passage]) -> Answer:
         """The answer with a direct short answer first, carrying the markers of every citation whose quote holds
         it: for "how many X", the count of X its quotes agree on; otherwise the learned span model's pick among
         the quoted sentences, when it is likely enough."""
-        lead = self._agreed_count(answer, Question.of(q.form))
+        lead = self._agreed_count(answer, question)
         if lead is None and self.leads is not None:
             span = self.leads.lead_for(q, passages, [c.quote for c in answer.citations])
             markers = "".join(f"[{c.marker}]" for c in answer.citations if span and holds(c.quote, span.text))

@@ -130,13 +130,17 @@ class LearnedGenerator:
         that ask for a name, number, date, place or entity; None for the others."""
         if Question.of(query.form).answer_type not in LEAD_TYPES:
             return None  # decided from the wording alone, before any sentence is featurized
-        ev = self.prepare(query, passages)
-        if not ev.cands:
+        return self.lead_among(self.prepare(query, passages), quotes, self.model)
+
+    def lead_among(self, ev: Evidence, quotes: Sequence[str], model: AnswerModel) -> Span | None:
+        """`lead_for` on prepared evidence: the best non-clause span of `model` in the few best of the quoted
+        sentences (training calibrates the default's lead floor with it, out of fold)."""
+        if ev.question.answer_type not in LEAD_TYPES or not ev.cands:
             return None
-        ranked = self.rank(ev, self.model)
+        ranked = self.rank(ev, model)
         chosen = set(quotes)
         pool = [c for c in ranked if c.text in chosen][:SPAN_POOL]
-        best, _ = self.lead_spans(ev, ranked, self.model, pool=pool) if pool else (None, None)
+        best, _ = self.lead_spans(ev, ranked, model, pool=pool) if pool else (None, None)
         return best if best is not None and best.kind != "clause" else None
 
     def lead_spans(

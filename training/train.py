@@ -42,7 +42,7 @@ from assistant.evaluation.scorers import contains_answer  # noqa: E402
 from assistant.evaluation.short_answer import exact_match, token_f1  # noqa: E402
 from assistant.extractive import ExtractiveGenerator  # noqa: E402
 from assistant.features import SENTENCE_FEATURES, clauses, featurize  # noqa: E402
-from assistant.learned import LEAD_TYPES, SPAN_POOL, SUPPORT_POOL, Evidence, LearnedGenerator  # noqa: E402
+from assistant.learned import SPAN_POOL, SUPPORT_POOL, Evidence, LearnedGenerator  # noqa: E402
 from assistant.models import Answer, Passage  # noqa: E402
 from assistant.questions import Question  # noqa: E402
 from assistant.ranker import MODEL_FILE, AnswerModel, LinearModel  # noqa: E402
@@ -225,11 +225,10 @@ class _StoredVectors:
 
 
 def _default_answerer(
-    items: Sequence[Item], embedder: Embedder, in_reach: bool
+    items: Sequence[Item], vectors: _StoredVectors, in_reach: bool
 ) -> Iterator[tuple[Item, ExtractiveGenerator, list[Passage]]]:
     """The default (hand-weighted) answerer set up for each question (`in_reach`: only those whose answer the
     passages hold), with its passages; it reads the vectors the prepared questions hold."""
-    vectors = _StoredVectors(items, embedder)
     # duck-typed: it hands out the stored numpy vectors, which the answerer's vector cache takes as they are
     ext = ExtractiveGenerator(cast(Embedder, vectors), leads=False)
     for it in items:
@@ -239,20 +238,20 @@ def _default_answerer(
             yield it, ext, list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
 
 
-def extractive_floor(items: Sequence[Item], embedder: Embedder) -> float:
+def extractive_floor(items: Sequence[Item], vectors: _StoredVectors) -> float:
     """The default answerer's refusal floor calibrated like the learned one: the highest floor on its best
     sentence's score that refuses at most FALSE_REFUSAL_BUDGET of the questions whose answer is in reach."""
     best = []
-    for it, ext, passages in _default_answerer(items, embedder, in_reach=True):
+    for it, ext, passages in _default_answerer(items, vectors, in_reach=True):
         ranked = ext.rank(it.answerable.question.text, passages)
         best.append(ranked[0].score if ranked else 0.0)
     return budget_floor(best)
 
 
-def default_quotes(items: Sequence[Item], embedder: Embedder) -> dict[str, list[str]]:
+def default_quotes(items: Sequence[Item], vectors: _StoredVectors) -> dict[str, list[str]]:
     """The sentences the default answerer quotes for each question it answers (no lead: that is what is tested)."""
     quotes = {}
-    for it, ext, passages in _default_answerer(items, embedder, in_reach=False):
+    for it, ext, passages in _default_answerer(items, vectors, in_reach=False):
         answer = ext.answer(Query.plain(it.question.query), passages)
         if answer.found:
             quotes[it.question.id] = [c.quote for c in answer.citations]
@@ -273,25 +272,17 @@ def precision_floor(scores: Sequence[float], right: Sequence[bool], precision: f
 
 
 def default_lead_floor(
-    items: Sequence[Item], gen: LearnedGenerator, c: float, quotes: dict[str, list[str]]
+    items: Sequence[Item], gen: LearnedGenerator, fold_models: Sequence[AnswerModel], quotes: dict[str, list[str]]
 ) -> tuple[float, dict[str, float]]:
     """The span probability from which the default answerer's leads (the span model's pick among the sentences it
-    quotes) are right at least LEAD_PRECISION of the time, read off an isotonic fit of out-of-fold leads; and how
-    those leads score out of fold with that floor (lead EM and F1 over all questions, how many answers lead)."""
+    quotes) are right at least LEAD_PRECISION of the time, read off an isotonic fit of out-of-fold leads (fold f's
+    questions led by `fold_models[f]`, trained without them); and how those leads score out of fold with that floor
+    (lead EM and F1 over all questions, how many answers lead)."""
     rows: list[tuple[float, str, RTQAQuestion]] = []  # (probability, lead text, question) per answered question
-    for f in range(FOLDS):
-        model = train([it for it in items if fold_of(it.question.id) != f], gen, c)
-        for it in items:
-            if fold_of(it.question.id) != f or it.question.id not in quotes:
-                continue
-            ev = it.answerable
-            if ev.question.answer_type not in LEAD_TYPES:
-                continue
-            ranked = gen.rank(ev, model)
-            chosen = set(quotes[it.question.id])
-            pool = [cand for cand in ranked if cand.text in chosen][:SPAN_POOL]
-            best, _ = gen.lead_spans(ev, ranked, model, pool=pool) if pool else (None, None)
-            if best is not None and best.kind != "clause":
+    for it in items:
+        if it.question.id in quotes:
+            best = gen.lead_among(it.answerable, quotes[it.question.id], fold_models[fold_of(it.question.id)])
+            if best is not None:
                 rows.append((best.probability, best.text, it.question))
     floor = precision_floor([r[0] for r in rows],
                             [token_f1(r[1], r[2].answers) >= SPAN_POSITIVE_F1 for r in rows], LEAD_PRECISION)
@@ -318,17 +309,21 @@ def score(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> d
             "refuses_off_topic": float(np.mean(offtopic))}
 
 
-def cross_validate(items: Sequence[Item], gen: LearnedGenerator, c: float) -> dict[str, float]:
-    """Mean of the per-fold scores, each fold scored by a model trained on the other folds."""
+def cross_validate(
+    items: Sequence[Item], gen: LearnedGenerator, c: float
+) -> tuple[dict[str, float], list[AnswerModel]]:
+    """Mean of the per-fold scores, each fold scored by a model trained on the other folds; and those models, by
+    fold (kept for calibrating on out-of-fold answers)."""
     per_fold = []
+    models = []
     for f in range(FOLDS):
         train_items = [it for it in items if fold_of(it.question.id) != f]
         test_items = [it for it in items if fold_of(it.question.id) == f]
-        model = train(train_items, gen, c)
-        per_fold.append((len(test_items), score(test_items, gen, model)))
+        models.append(train(train_items, gen, c))
+        per_fold.append((len(test_items), score(test_items, gen, models[-1])))
     n = sum(w for w, _ in per_fold)
     keys = per_fold[0][1].keys()
-    return {k: sum(w * s[k] for w, s in per_fold) / n for k in keys}
+    return {k: sum(w * s[k] for w, s in per_fold) / n for k in keys}, models
 
 
 def load_cache(path: Path) -> list[Item] | None:
@@ -377,12 +372,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         refeaturize(items)  # the cache keeps what is slow to make (vectors); the wording and features are re-read
     add_offtopic(items)
-    grid = {c: cross_validate(items, gen, c) for c in C_GRID}
+    runs = {c: cross_validate(items, gen, c) for c in C_GRID}
+    grid = {c: scores for c, (scores, _) in runs.items()}
     for c, s in grid.items():
         print(f"C={c:<5} " + "  ".join(f"{k}={v:.3f}" for k, v in s.items()), file=sys.stderr)
     best_c = max(grid, key=lambda c: (grid[c]["lead_f1"] + grid[c]["accuracy"], -c))
     model = train(items, gen, best_c)
-    model.lead_floor, default_leads = default_lead_floor(items, gen, best_c, default_quotes(items, assistant.embedder))
+    vectors = _StoredVectors(items, assistant.embedder)
+    model.lead_floor, default_leads = default_lead_floor(items, gen, runs[best_c][1], default_quotes(items, vectors))
     cv = grid[best_c]
     model.trained_on = f"RealTime QA dev, {len(items)} questions (weak labels); C={best_c}"
     model.notes = {f"cv_{k}": round(v, 4) for k, v in cv.items()}
@@ -399,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the default answerer's leads, out of fold (span model trained on the other folds), with that floor
         "default_leads_cross_validated": {k: round(v, 4) for k, v in default_leads.items()},
         # what the default answerer's hand-set refusal floor (0.45) would be if calibrated the same way
-        "extractive_refuse_below": round(extractive_floor(items, assistant.embedder), 4),
+        "extractive_refuse_below": round(extractive_floor(items, vectors), 4),
     }, indent=1) + "\n", encoding="utf-8")
     print(f"chosen C={best_c}; cross-validated: " + ", ".join(f"{k} {v:.3f}" for k, v in cv.items()))
     print(f"wrote {args.out} and {args.scores} in {time.perf_counter() - started:.0f}s")
