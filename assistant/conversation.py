@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from .models import Message
+from .places import is_place_word
 
 
 class Query(BaseModel):
@@ -43,10 +44,20 @@ _ROLE_NOUNS = {
     "spokesman", "spokeswoman", "spokesperson", "president", "minister", "leader", "commander", "general",
     "ambassador", "officer", "official", "chief", "head", "secretary", "cleric", "patriarch", "premier", "pm",
     "man", "woman", "king", "prince", "senator", "governor", "mayor", "director", "ceo", "founder", "judge",
+    "colonel", "admiral", "envoy", "diplomat", "militant", "lawmaker", "representative", "lieutenant",
 }
 _CONTINUATION = re.compile(
     r"^\s*(and|but|so|what about|how about|what else|who else|anything else|and the other|the other one|"
     r"same for|what of)\b",
+    re.IGNORECASE,
+)
+# A preface that announces a question rather than its topic ("Different question:", "Quick question -", "OK, one
+# more thing:"): it carries no terms to match, and what follows stands alone. A topic before a colon ("PMF
+# militiamen: how many?") is kept, and so is a continuation word ("Also, who paid?" may need the previous turn).
+_PREFACE = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|btw|by the way)[,\s]+)?"
+    r"(?:(?:a|one|another|different|new|quick|other|last|next|more|separate|unrelated)\s+)*(?:question|thing|topic)"
+    r"\s*[:\-–—,]\s+(?=\S)",
     re.IGNORECASE,
 )
 _LEADING_CONJUNCTION = re.compile(r"^\s*(and|but|so|also)\s+(?=\w)", re.IGNORECASE)
@@ -77,7 +88,7 @@ def _dangling(question: str) -> str | None:
         word = raw.lower()
         before = tokens[:i]
         if word in _PERSONAL:
-            named = any(t[:1].isupper() and j > 0 for j, t in enumerate(before))
+            named = any(j > 0 and _could_be_person(t) for j, t in enumerate(before))
             role = word not in _OBJECT and any(t.lower() in _ROLE_NOUNS for t in before)
             if not (named or role):
                 return raw
@@ -105,6 +116,12 @@ _ORG_WORDS = {"force", "forces", "ministry", "council", "agency", "army", "party
               "news", "international", "tv", "guard", "corps", "committee", "government", "region", "house"}
 
 
+def _could_be_person(token: str) -> bool:
+    """A capitalised word that may name a person: not an initial or abbreviation ("U.S.", "CIA"), not a country,
+    capital or people ("Which U.S. president ordered the strike that killed him?": "him" is not the U.S.)."""
+    return token[:1].isupper() and len(token) > 1 and not token.isupper() and not is_place_word(token)
+
+
 def _plural_or_name(token: str, position: int) -> bool:
     """A word a plural pronoun can stand for: a plural-looking noun ("militias") or a name not opening the question."""
     low = token.lower()
@@ -127,13 +144,57 @@ _FUNCTION = {
 }
 
 
+# A one-word question asks for one more detail of what was just discussed ("Name?", "Why?", "Source?"); a
+# one-word name ("Khazali?") asks about that name, so only these words make a fragment a follow-up.
+_FRAGMENT_WORDS = {"name", "names", "who", "why", "when", "where", "how", "what", "which", "source", "sources",
+                   "age", "title", "role", "date", "details", "evidence", "proof", "reason"}
+# Titles as news abbreviates them before a name ("Gen. Esmail Qa'ani" is "the general").
+_TITLE_ABBREVIATIONS = {"gen": "general", "lt": "lieutenant", "col": "colonel", "maj": "major", "adm": "admiral",
+                        "capt": "captain", "sgt": "sergeant", "sen": "senator", "rep": "representative",
+                        "gov": "governor", "amb": "ambassador", "pres": "president", "sec": "secretary"}
+ROLE_REACH = 3  # words: "spokesman Saeed Khatibzadeh", "Gen. Esmail Qa'ani", "the militia leader Qais al-Khazali"
+_DEFINITE_ROLE = re.compile(r"\b(?:the|that|this)\s+(?P<role>[a-z]+)\b", re.IGNORECASE)
+
+
+def _fragment(question: str) -> bool:
+    tokens = _WORD.findall(question)
+    return len(tokens) == 1 and tokens[0].lower() in _FRAGMENT_WORDS
+
+
+def _points_back(question: str, previous: str) -> bool:
+    """'What's the spokesman called?' after a turn about a spokesman: a bare 'the/that' + role noun that the
+    previous turn mentions, in a question naming no one, means the same person ("the prime minister" or "the
+    Iraqi president" carry their own qualifier and are read as they stand)."""
+    if any(j > 0 and _could_be_person(t) for j, t in enumerate(_WORD.findall(question))):
+        return False
+    mentioned = {_TITLE_ABBREVIATIONS.get(w.lower(), w.lower()) for w in _WORD.findall(previous)}
+    return any(m.group("role").lower() in _ROLE_NOUNS and m.group("role").lower() in mentioned
+               for m in _DEFINITE_ROLE.finditer(question))
+
+
+def _role_holder(question: str, previous: str, people: Sequence[str]) -> tuple[str, str] | None:
+    """("the general", "Esmail Qa'ani") when the previous turn gives a person that role just before their name
+    ("Gen. Esmail Qa'ani", "spokesman Saeed Khatibzadeh"), else None."""
+    for m in _DEFINITE_ROLE.finditer(question):
+        role = m.group("role").lower()
+        if role not in _ROLE_NOUNS:
+            continue
+        for person in people:
+            for found in re.finditer(re.escape(person), previous):
+                before = _WORD.findall(previous[: found.start()])[-ROLE_REACH:]
+                if any(_TITLE_ABBREVIATIONS.get(w.lower(), w.lower()) == role for w in before):
+                    return m.group(0), person
+    return None
+
+
 def is_followup(question: str) -> bool:
     """True when the question cannot be understood without the previous turn (never because it is short)."""
     return _needs_previous(question.strip(), _dangling(question.strip()))
 
 
-def _needs_previous(question: str, pronoun: str | None) -> bool:
-    return bool(pronoun or _CONTINUATION.match(question) or _ELLIPSIS.search(question))
+def _needs_previous(question: str, pronoun: str | None, previous: str = "") -> bool:
+    return bool(pronoun or _CONTINUATION.match(question) or _ELLIPSIS.search(question) or _fragment(question)
+                or (previous and _points_back(question, previous)))
 
 
 def _substitute(question: str, pronoun: str, name: str) -> str:
@@ -151,15 +212,17 @@ def resolve(question: str, history: Sequence[Message]) -> Query:
     put in, the previous question is prepended. A question that needs no previous turn ("Was al-Kadhimi hurt?"
     after anything) is returned unchanged, however short.
     """
-    q = question.strip()
+    typed = question.strip()
+    q = _PREFACE.sub("", typed)
+    q = q[:1].upper() + q[1:]
     pronoun = _dangling(q)
-    if not history or not _needs_previous(q, pronoun):
-        return Query.plain(q)
     last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if last_user is None:
-        return Query.plain(q)
+        return Query(asked=typed, text=q, form=q)
     asked = history[last_user].content.strip()
     replies = " ".join(m.content for m in history[last_user + 1 :] if m.role == "assistant")
+    if not _needs_previous(q, pronoun, f"{asked} {replies}"):
+        return Query(asked=typed, text=q, form=q)
     named = [n for n in names(replies) if n not in asked]
     people = [n for n in [*named, *names(asked)] if _person_like(n)]
     if pronoun and pronoun.lower() in _PERSONAL and people:
@@ -168,7 +231,12 @@ def resolve(question: str, history: Sequence[Message]) -> Query:
         form = _substitute(_LEADING_CONJUNCTION.sub("", q), pronoun, people[0])
         form = form[:1].upper() + form[1:]
         # The previous question still says what the conversation is about: it travels with the text retrieved.
-        return Query(asked=q, text=f"{form} {asked}", form=form, followup=True, referents=people[:1])
+        return Query(asked=typed, text=f"{form} {asked}", form=form, followup=True, referents=people[:1])
+    holder = None if pronoun else _role_holder(q, f"{asked} {replies}", people)
+    if holder:
+        # "What did the general ask for?" after a reply on Gen. Esmail Qa'ani -> "What did Esmail Qa'ani ask for?"
+        form = q.replace(holder[0], holder[1], 1)
+        return Query(asked=typed, text=f"{form} {asked}", form=form, followup=True, referents=[holder[1]])
     # "What did their foreign ministry spokesman say?" after "Who did Iran blame?": the previous question, not
     # the names in its answer, says whose.
-    return Query(asked=q, text=f"{asked} {q}", form=q, followup=True)
+    return Query(asked=typed, text=f"{asked} {q}", form=q, followup=True)

@@ -23,7 +23,7 @@ from .embeddings import Embedder
 from .features import TIME_WORDS, VectorCache, counts, names_beyond
 from .features import clauses as _clauses
 from .models import Answer, Citation, Disagreement, Passage
-from .questions import Question, counted_noun
+from .questions import NAME_Q, Question, counted_noun
 from .sentences import split_sentences
 from .spans import holds
 from .terms import canonical, content_terms, is_agent, question_subject, term_set
@@ -122,7 +122,7 @@ class _Asks:
             act=canonical(act.group(1)) if act else None,
             number=bool(re.search(r"\bhow (many|much|old|long|big|large)\b", question, re.IGNORECASE)),
             counted=counted_noun(question),
-            name=bool(re.search(r"\bname[sd]?\b", question, re.IGNORECASE)),
+            name=bool(NAME_Q.search(question)),
             time=bool(re.match(r"\s*(when|what time|what day)\b", question, re.IGNORECASE)),
         )
 

@@ -37,7 +37,9 @@ _PERSON_Q = re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|player|
                        r"president|leader|senator|candidate|official|ceo|coach|celebrity|rapper|athlete)\b",
                        re.IGNORECASE)
 _ENTITY_Q = re.compile(r"\b(which|what) [a-z]+\b|\bname (of|the)\b|\bcalled\b|\bnamed\b", re.IGNORECASE)
-_NAME_Q = re.compile(r"\bname[sd]?\b", re.IGNORECASE)
+# "What is his name?", "Name?", and "What's the spokesman called?" (but not "What did Biden call the attack?": a
+# label, not a name).
+NAME_Q = re.compile(r"\bname[sd]?\b|\b(?:is|are|was|were|'s)\b[^?]*\bcalled\s*\??\s*$", re.IGNORECASE)
 # The words that say what kind of thing the answer is: "Which *Republican candidate* was ...", "the name of the
 # *festival*", "what kind of *insect*".
 _FOCUS = (re.compile(r"\bname of (?:the |a |an |this |that )?((?:[\w'&-]+\s+){0,3}[\w'&-]+)", re.IGNORECASE),
@@ -111,7 +113,7 @@ class Question:
             active=bool(re.match(r"\s*\w+\s+(did|does|do)\b", question, re.IGNORECASE)),
             act=canonical(act.group(1)) if act else None,
             counted=counted_noun(question),
-            wants_name=bool(_NAME_Q.search(question)),
+            wants_name=bool(NAME_Q.search(question)),
         )
 
     @cached_property

@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from .places import country_of
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'.][a-z0-9]+)*")
 _NAME_PREFIX = re.compile(r"^(al|el|ad|as|an)-")
 _EXTRA_STOP = {"did", "does", "do", "say", "said", "says", "tell", "told", "according", "article", "articles",
@@ -32,13 +34,15 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=65536)
 def canonical(token: str) -> str:
-    """One spelling per word: lower case, no possessive, no Arabic article on names, US variants merged, stemmed."""
+    """One spelling per word: lower case, no possessive, no Arabic article on names, a capital as its country
+    ("Tehran said" is Iran speaking; US variants -> "us"), stemmed."""
     token = token.lower().strip(".'-")
     if token.endswith("'s"):
         token = token[:-2]
     token = _NAME_PREFIX.sub("", token)
     if token in _US or token == "united-states":
         return "us"
+    token = country_of(token) or token
     if "-" in token:  # compounds stay whole: "iran-backed" is not "iran"
         return token
     return _stemmer().stemWord(token)

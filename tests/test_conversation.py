@@ -97,3 +97,77 @@ def test_a_role_noun_before_a_subject_pronoun_is_its_referent() -> None:
 
 def test_no_history_means_no_followup() -> None:
     assert resolve("What is his name?", []) == Query.plain("What is his name?")
+
+
+def test_an_abbreviation_or_a_country_is_not_the_person_a_pronoun_means() -> None:
+    # "U.S." before "him" used to count as his referent, so the question stood alone and was refused.
+    history = turn("Who was Qassim Soleimani?", "Qassim Soleimani was an Iranian general. [1]")
+    assert resolve("Which U.S. president gave the order to kill him?", history).form == (
+        "Which U.S. president gave the order to kill Qassim Soleimani?")
+    assert is_followup("Did Iraqi officials say he was hurt?")
+    assert not is_followup("Did Biden say he was surprised?")
+
+
+GENERAL = turn("Did any Iranian military commander go to Baghdad after the attack?",
+               "Yes. The head of Iran's Quds Force, Gen. Esmail Qa'ani, paid a surprise visit to Baghdad. [1]")
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        # A bare "the/that" + a role the previous turn spoke of is that person.
+        ("What's the spokesman called?", turn("What did Iran's spokesman say?", "The spokesman said ... [1]")),
+        ("Who is that spokesman?", turn("What did Iran's spokesman say?", "The spokesman said ... [1]")),
+        # A one-word question asks one more detail of the same thing.
+        ("Name?", SPOKESMAN),
+        ("Why?", IRAN_BLAME),
+    ],
+)
+def test_definite_roles_and_fragments_point_back(question: str, history: list[Message]) -> None:
+    query = resolve(question, history)
+    assert query.followup and query.text == f"{history[0].content} {question}" and query.form == question
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        # The previous turn gives the role just before the name (a title abbreviation counts): the name goes in.
+        ("What did the general ask for?", GENERAL, "What did Esmail Qa'ani ask for?"),
+        ("What did the spokesman urge Iraqis to do?", SPOKESMAN, "What did Saeed Khatibzadeh urge Iraqis to do?"),
+    ],
+)
+def test_a_definite_role_takes_the_name_the_previous_turn_gave_it(
+    question: str, history: list[Message], expected: str
+) -> None:
+    query = resolve(question, history)
+    assert query.followup and query.form == expected and query.text == f"{expected} {history[0].content}"
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("What did the general ask for?", SPOKESMAN),  # no general in the previous turn
+        ("Did the prime minister get injured?", SPOKESMAN),  # a qualified role stands on its own
+        ("What did the Iraqi president say?", turn("What did the US president say?", "He condemned it. [1]")),
+        ("What did the spokesman Saeed Khatibzadeh say?", SPOKESMAN),  # the question names him
+        ("Khazali?", SPOKESMAN),  # a one-word name asks about that name
+    ],
+)
+def test_roles_and_one_word_questions_that_stand_alone(question: str, history: list[Message]) -> None:
+    assert resolve(question, history) == Query.plain(question)
+
+
+@pytest.mark.parametrize(
+    ("typed", "standing"),
+    [
+        ("Different question: how many drones were used?", "How many drones were used?"),
+        ("Quick question - who is Khazali?", "Who is Khazali?"),
+        ("OK, one more thing: was Kadhimi hurt?", "Was Kadhimi hurt?"),
+        # a topic before the colon is part of the question; a continuation word may need the previous turn
+        ("PMF militiamen: how many?", "PMF militiamen: how many?"),
+        ("Also, who paid?", "Also, who paid?"),
+    ],
+)
+def test_a_preface_announcing_a_question_is_not_part_of_it(typed: str, standing: str) -> None:
+    query = resolve(typed, IRAN_BLAME)
+    assert (query.asked, query.text, query.form) == (typed, standing, standing) and not query.followup

@@ -49,6 +49,15 @@ def test_answer_types_read_from_the_wording() -> None:
     assert Question.of("(Asked on 2024-01-12) Which airline?").asked_on is not None
 
 
+@pytest.mark.parametrize(("question", "wants"), [("What is his name?", True), ("Name?", True),
+                                                 ("What's the spokesman called?", True),
+                                                 ("What was the operation called", True),
+                                                 ("What did Biden call the attack?", False),  # a label, not a name
+                                                 ("Who called for calm?", False)])
+def test_questions_that_ask_for_a_name(question: str, wants: bool) -> None:
+    assert Question.of(question).wants_name is wants
+
+
 @pytest.mark.parametrize(
     ("question", "counted"),
     [

@@ -45,3 +45,14 @@ def test_the_lead_floor_is_where_leads_become_more_often_right_than_wrong(train:
     assert train.precision_floor(scores, [1, 0, 0, 0, 0, 0, 1], 0.5) == 0.6  # one lucky low score is not a trend
     assert train.precision_floor(scores, [0] * 7, 0.5) == 1.01  # never right: never shown
     assert train.precision_floor([], [], 0.5) == 1.01
+
+
+def test_the_strongest_regularisation_within_one_standard_error_of_the_best_is_chosen(train: ModuleType) -> None:
+    def run(value: float, se: float) -> dict[str, float]:
+        return {"criterion": value, "criterion_se": se}
+
+    # 0.915 is the best, but 0.908 at C=0.03 is within its standard error (0.02): fold noise, not a better model
+    assert train.choose_c({0.03: run(0.908, 0.02), 1.0: run(0.912, 0.02), 3.0: run(0.915, 0.02)}) == 0.03
+    # a clear winner is kept
+    assert train.choose_c({0.03: run(0.80, 0.02), 1.0: run(0.90, 0.02), 3.0: run(0.85, 0.02)}) == 1.0
+    assert train.criterion({"lead_f1": 0.4, "accuracy": 0.5}) == pytest.approx(0.9)
