@@ -60,6 +60,8 @@ _PREFACE = re.compile(
     r"\s*[:\-–—,]\s+(?=\S)",
     re.IGNORECASE,
 )
+# Statements before the question in one message: "<context>. <question>?" (the context holds no question mark).
+_CONTEXT = re.compile(r"^(?P<context>[^?]*[.!])\s+(?P<question>[A-Z][^.!?]*\?)\s*$")
 _LEADING_CONJUNCTION = re.compile(r"^\s*(and|but|so|also)\s+(?=\w)", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"\b(the other (one|ones|side)|the same (one|thing)|the (first|second|latter|former) one)\b",
                        re.IGNORECASE)
@@ -100,8 +102,9 @@ def _dangling(question: str) -> str | None:
             if not any(_plural_or_name(t, j) for j, t in enumerate(before)):
                 return raw
         elif word in _THING:
-            # "it": a word before it other than the question's own wh-word and auxiliaries may be its referent.
-            content = [t for t in before if t.lower() not in _FUNCTION]
+            # "it": a word before it other than the question's own wh-word, auxiliaries and prepositions may be its
+            # referent ("What did the militia say about it?"; not "Who was behind it?").
+            content = [t for t in before if t.lower() not in _FUNCTION and t.lower() not in _PREPOSITIONS]
             if not content:
                 return raw
         elif word in _DEMONSTRATIVE:
@@ -111,6 +114,8 @@ def _dangling(question: str) -> str | None:
     return None
 
 
+_PREPOSITIONS = {"behind", "against", "after", "before", "from", "into", "over", "under", "at", "by", "through",
+                 "during", "without", "within", "toward", "towards", "near", "across", "around", "beyond", "like"}
 _EXPLETIVE_AFTER_IT = {"true", "possible", "likely", "known", "clear", "confirmed", "correct", "right"}
 _ORG_WORDS = {"force", "forces", "ministry", "council", "agency", "army", "party", "movement", "network", "zone",
               "news", "international", "tv", "guard", "corps", "committee", "government", "region", "house"}
@@ -215,6 +220,12 @@ def resolve(question: str, history: Sequence[Message]) -> Query:
     typed = question.strip()
     q = _PREFACE.sub("", typed)
     q = q[:1].upper() + q[1:]
+    context = _CONTEXT.match(q)
+    if context and not _needs_previous(context.group("question"), _dangling(context.group("question")),
+                                       " ".join([context.group("context"), *(m.content for m in history[-2:])])):
+        # "I keep seeing different numbers. How many drones were used?": the question stands alone, and the
+        # sentences before it add words no article shares; one that points back ("... What was it?") keeps them.
+        q = context.group("question")
     pronoun = _dangling(q)
     last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if last_user is None:

@@ -11,13 +11,13 @@ compared by embedding, so "Iranian-backed militia" and "Tehran-backed militias" 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-import numpy as np
-
+from .features import Embed, kin
 from .models import Citation, Disagreement, Position
-from .questions import Question
+from .questions import Question, counted_word
 from .terms import canonical, words
 
 SAME_SIDE = 0.6  # cosine at which two named sides are one (MiniLM: name variants score ~0.7, rival parties <0.5)
@@ -70,7 +70,7 @@ class Side:
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 
 
-def _count_sides(quote: str, noun: str) -> list[Side]:
+def _count_sides(quote: str, noun: str, same: AbstractSet[str] = frozenset()) -> list[Side]:
     tokens = words(_THOUSANDS.sub("", quote.replace("\u2019", "'")))
     found: list[Side] = []
     for i, tok in enumerate(tokens):
@@ -80,7 +80,7 @@ def _count_sides(quote: str, noun: str) -> list[Side]:
         shown = f"{value:,}" if tok.isdigit() else "one" if tok == "single" else tok
         # The counted noun within the next few words, as the head (not "a drone attack").
         for j in range(i + 1, min(i + 5, len(tokens))):
-            if canonical(tokens[j]) == noun:
+            if canonical(tokens[j]) == noun or canonical(tokens[j]) in same:
                 if j + 1 < len(tokens) and tokens[j + 1] in _COMPOUND_HEADS:
                     break
                 # "at least two", "about 2,500": a two-word qualifier, else a one-word one, right before
@@ -130,7 +130,7 @@ def negation_windows(quote: str) -> list[str]:
 class Sides:
     """Reads the side each quote takes on a point; `embed` compares named sides."""
 
-    def __init__(self, embed: Callable[[list[str]], dict[str, np.ndarray]]) -> None:
+    def __init__(self, embed: Embed) -> None:
         self.embed = embed
 
     def of(self, question: Question, quote: str) -> list[Side]:
@@ -138,7 +138,10 @@ class Sides:
         if question.active and question.subject:
             return []  # "Who did Iran blame?" asks for one party's claim, not for how the sources compare
         if question.counted:
-            return _count_sides(quote, question.counted)
+            # what the quote counts may be named otherwise ("troops" for "how many soldiers"): looked up only when
+            # the question's own word finds no count
+            return _count_sides(quote, question.counted) or _count_sides(
+                quote, question.counted, kin(counted_word(question.text), [quote], self.embed))
         if question.answer_type == "yesno":
             return [Side("No", "no")] if self._negates(question, quote) else [Side("Yes", "yes")]
         q = question.text.lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -20,10 +21,10 @@ from .attribution import claim_label, passage_speaker, source_name
 from .conversation import Query
 from .disagreement import Sides, differ_line
 from .embeddings import Embedder
-from .features import TIME_WORDS, VectorCache, counts, names_beyond
+from .features import TIME_WORDS, VectorCache, counts, kin, names_beyond
 from .features import clauses as _clauses
 from .models import Answer, Citation, Disagreement, Passage
-from .questions import NAME_Q, Question, counted_noun
+from .questions import NAME_Q, Question, counted_noun, counted_word
 from .sentences import split_sentences
 from .spans import holds
 from .terms import canonical, content_terms, is_agent, question_subject, term_set
@@ -131,8 +132,9 @@ class _Asks:
         """Terms the question itself names: an answer must bring something beyond them."""
         return set(self.terms) | self.subject
 
-    def fit(self, cand: _Candidate, terms: set[str]) -> float:
-        """A factor in (0, 1]: 1 when the sentence can answer this kind of question, less for each misfit."""
+    def fit(self, cand: _Candidate, terms: set[str], same: AbstractSet[str] = frozenset()) -> float:
+        """A factor in (0, 1]: 1 when the sentence can answer this kind of question, less for each misfit (`same`:
+        words that count what the question counts, "troops" for "how many soldiers")."""
         known = self.known
         factor = 1.0
         if self.subject and not (self.subject & terms and (not self.active or is_agent(cand.text, self.subject))):
@@ -145,7 +147,7 @@ class _Asks:
             factor *= MISFIT_ENTITY
         if self.name and not any(not term_set(n) & known for n in names(cand.answer)):
             factor *= MISFIT_NAME
-        if self.number and not counts(cand.answer, self.counted):
+        if self.number and not counts(cand.answer, self.counted, same):
             factor *= MISFIT_NUMBER
         if self.time and not TIME_WORDS.search(cand.answer):
             factor *= MISFIT_TIME
@@ -281,11 +283,12 @@ class ExtractiveGenerator:
         idf = {t: math.log(1 + len(cands) / (1 + sum(t in s for s in sets))) for t in asks.terms}
         total = sum(idf.values()) or 1.0
         titles = {c.passage.title: term_set(c.passage.title) for c in cands}
+        same = kin(counted_word(question), [c.answer for c in cands], self._cache.get) if asks.counted else frozenset()
         for cand, terms in zip(cands, sets, strict=True):
             lexical = sum(idf[t] for t in asks.terms if t in terms) / total
             # A long sentence dilutes its embedding; the clause that answers is compared on its own too.
             dense = max([_dot(q_vec, cand.vector)] + [CLAUSE_WEIGHT * _dot(q_vec, v) for v in cand.clauses])
-            score = (DENSE_WEIGHT * max(0.0, dense) + LEXICAL_WEIGHT * lexical) * asks.fit(cand, terms)
+            score = (DENSE_WEIGHT * max(0.0, dense) + LEXICAL_WEIGHT * lexical) * asks.fit(cand, terms, same)
             # News context: an article whose headline asks the same thing, and its lede, carry more weight.
             score += TITLE_BONUS * sum(idf[t] for t in asks.terms if t in titles[cand.passage.title]) / total
             if cand.passage.start == 0 and cand.order == first_of[cand.passage.chunk_id]:

@@ -62,10 +62,10 @@ def _plural(word: str) -> bool:
         len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is", "'s")))
 
 
-def counted_noun(question: str) -> str | None:
-    """What "how many" counts: the head of the noun phrase after it ("how many American troops were" -> troops,
-    "how many U.S. soldiers" -> soldiers, "how many demonstrators died" -> demonstrators): its first plural noun,
-    else its last word before a function word."""
+def counted_word(question: str) -> str | None:
+    """What "how many" counts, as written: the head of the noun phrase after it ("how many American troops were" ->
+    troops, "how many U.S. soldiers" -> soldiers, "how many demonstrators died" -> demonstrators): its first
+    plural noun, else its last word before a function word."""
     m = re.search(r"\bhow many ((?:[\w.'-]+\s*){1,4})", question, re.IGNORECASE)
     if not m:
         return None
@@ -74,7 +74,12 @@ def counted_noun(question: str) -> str | None:
         if word.lower() in stopwords():
             break
         phrase.append(word)
-    head = next((w for w in phrase if _plural(w)), phrase[-1] if phrase else None)
+    return next((w for w in phrase if _plural(w)), phrase[-1] if phrase else None)
+
+
+def counted_noun(question: str) -> str | None:
+    """The canonical form of what "how many" counts ("how many U.S. soldiers" -> "soldier")."""
+    head = counted_word(question)
     return canonical(head) if head else None
 
 

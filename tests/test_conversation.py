@@ -171,3 +171,27 @@ def test_roles_and_one_word_questions_that_stand_alone(question: str, history: l
 def test_a_preface_announcing_a_question_is_not_part_of_it(typed: str, standing: str) -> None:
     query = resolve(typed, IRAN_BLAME)
     assert (query.asked, query.text, query.form) == (typed, standing, standing) and not query.followup
+
+
+@pytest.mark.parametrize(
+    ("typed", "standing"),
+    [
+        # statements before a question that stands alone add words no article shares: the question goes alone
+        ("I keep seeing different numbers. How many drones were used?", "How many drones were used?"),
+        ("Thanks! Who was behind the attack?", "Who was behind the attack?"),
+        # a question that points back keeps them: they say what "it" is
+        ("Kadhimi ordered an inquiry. What was it going to examine?",
+         "Kadhimi ordered an inquiry. What was it going to examine?"),
+        ("I read about the drone attack. Who was behind it?", "I read about the drone attack. Who was behind it?"),
+        # two questions are asked whole
+        ("Who is he exactly? What's his role?", "Who is he exactly? What's his role?"),
+    ],
+)
+def test_context_sentences_before_a_standalone_question_are_left_out(typed: str, standing: str) -> None:
+    query = resolve(typed, [])
+    assert (query.asked, query.text, query.form) == (typed, standing, standing)
+
+
+def test_a_preposition_is_not_what_it_stands_for() -> None:
+    assert is_followup("Who was behind it?")
+    assert not is_followup("What did the militia say about it?")
