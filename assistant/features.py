@@ -21,7 +21,7 @@ import numpy as np
 from .conversation import names
 from .embeddings import Embedder
 from .models import Passage
-from .questions import Question
+from .questions import Question, counted_word
 from .sentences import split_sentences
 from .terms import canonical, is_agent, term_set, words
 from .text import instruction
@@ -234,8 +234,11 @@ def parse_date(text: str | None) -> date | None:
         return None
 
 
-def featurize(question: Question, q_vec: Vector, cands: Sequence[Candidate]) -> np.ndarray:
-    """One row of SENTENCE_FEATURES per candidate (vectors must be set by `embed`)."""
+def featurize(
+    question: Question, q_vec: Vector, cands: Sequence[Candidate], words_of: Embed | None = None
+) -> np.ndarray:
+    """One row of SENTENCE_FEATURES per candidate (vectors must be set by `embed`; `words_of` embeds the single
+    words after numbers, to read "2,500 troops" as a count of soldiers)."""
     n = len(cands)
     X = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
     if n == 0:
@@ -246,6 +249,8 @@ def featurize(question: Question, q_vec: Vector, cands: Sequence[Candidate]) -> 
     idf = {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in question.terms}
     total = sum(idf.values()) or 1.0
     known = question.known
+    counted = counted_word(question.text) if question.counted and words_of is not None else None
+    same = kin(counted, [c.answer for c in cands], words_of) if counted and words_of is not None else frozenset()
     # Headlines repeat across a passage's candidates, and a sentence shares its context with the pair it starts.
     memo: dict[str, set[str]] = {}
 
@@ -283,7 +288,7 @@ def featurize(question: Question, q_vec: Vector, cands: Sequence[Candidate]) -> 
         row[col["entity_missing"]] = atype in ("person", "entity") and not names_beyond(cand.answer, known)
         row[col["name_missing"]] = question.wants_name and not any(
             not term_set(nm) & known for nm in names(cand.answer))
-        row[col["number_missing"]] = atype == "number" and not counts(cand.answer, question.counted)
+        row[col["number_missing"]] = atype == "number" and not counts(cand.answer, question.counted, same)
         row[col["time_missing"]] = atype == "time" and not TIME_WORDS.search(cand.answer)
         row[col["place_missing"]] = atype == "place" and not names_beyond(cand.answer, known)
         published = parse_date(cand.passage.date)

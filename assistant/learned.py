@@ -96,7 +96,7 @@ class LearnedGenerator:
             return Evidence(question, [], np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float32), query.by_source)
         embed(cands, self.cache)
         q_vec = np.asarray(self.embedder.embed_query(query.text), dtype=np.float32)
-        return Evidence(question, cands, featurize(question, q_vec, cands), query.by_source, q_vec)
+        return Evidence(question, cands, featurize(question, q_vec, cands, self.cache.get), query.by_source, q_vec)
 
     def decide(
         self, ev: Evidence, model: AnswerModel | None = None, leads: tuple[Span | None, Span | None] | None = None

@@ -63,3 +63,23 @@ def test_a_count_of_the_same_kind_is_a_side_and_a_lead(minilm: MiniLMEmbedder) -
     quote = "Washington was estimated to have about 2,500 troops in the country at the time."
     assert [s.text for s in sides.of(question, quote)] == ["about 2,500"]
     assert sides.of(question, "Three drones were launched at the residence.") == []
+
+
+@pytest.mark.integration
+def test_the_learned_features_read_the_same_count(minilm: MiniLMEmbedder) -> None:
+    import numpy as np
+
+    from assistant.features import SENTENCE_FEATURES, candidates, embed, featurize
+    from assistant.models import Passage
+    from assistant.questions import Question
+
+    cache = VectorCache(minilm)
+    passage = Passage(chunk_id="a:0", source_id="a", title="Troops",
+                      text="Washington was estimated to have about 2,500 troops in the country at the time.")
+    cands = candidates([passage])
+    embed(cands, cache)
+    question = Question.of("How many U.S. soldiers were stationed in Iraq?")
+    q_vec = np.asarray(minilm.embed_query(question.text), dtype=np.float32)
+    missing = SENTENCE_FEATURES.index("number_missing")
+    assert featurize(question, q_vec, cands)[0, missing] == 1.0  # without word vectors: no count of soldiers
+    assert featurize(question, q_vec, cands, cache.get)[0, missing] == 0.0  # troops are soldiers

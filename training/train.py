@@ -41,7 +41,7 @@ from assistant.evaluation.rtqa import RTQAQuestion, bench_settings, load_questio
 from assistant.evaluation.scorers import contains_answer  # noqa: E402
 from assistant.evaluation.short_answer import exact_match, token_f1  # noqa: E402
 from assistant.extractive import ExtractiveGenerator  # noqa: E402
-from assistant.features import SENTENCE_FEATURES, clauses, featurize  # noqa: E402
+from assistant.features import SENTENCE_FEATURES, Embed, clauses, featurize  # noqa: E402
 from assistant.learned import SPAN_POOL, SUPPORT_POOL, Evidence, LearnedGenerator  # noqa: E402
 from assistant.models import Answer, Passage  # noqa: E402
 from assistant.questions import Question  # noqa: E402
@@ -127,7 +127,7 @@ def fit_sentence(items: Sequence[Item], c: float) -> LinearModel:
     return _fit(np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]), SENTENCE_FEATURES, c)
 
 
-def add_offtopic(items: Sequence[Item]) -> None:
+def add_offtopic(items: Sequence[Item], words_of: Embed) -> None:
     """Give each question the passages of the next question of its own fold, featurized for it (no new vectors)."""
     for f in range(FOLDS):
         fold = [it for it in items if fold_of(it.question.id) == f]
@@ -136,7 +136,7 @@ def add_offtopic(items: Sequence[Item]) -> None:
             if it.answerable.q_vec is None or not ev.cands or other is it:
                 continue
             it.offtopic = Evidence(it.answerable.question, ev.cands,
-                                   featurize(it.answerable.question, it.answerable.q_vec, ev.cands),
+                                   featurize(it.answerable.question, it.answerable.q_vec, ev.cands, words_of),
                                    q_vec=it.answerable.q_vec)
 
 
@@ -356,7 +356,7 @@ def load_cache(path: Path) -> list[Item] | None:
         return None
 
 
-def refeaturize(items: Sequence[Item]) -> None:
+def refeaturize(items: Sequence[Item], words_of: Embed) -> None:
     """Recompute the wording analysis and the features of cached questions with the code as it is now (6 s; the
     vectors are kept, so nothing is embedded again): a change to questions.py or features.py always reaches the
     model."""
@@ -364,7 +364,7 @@ def refeaturize(items: Sequence[Item]) -> None:
         for ev in (it.answerable, it.unanswerable):
             if ev is not None and ev.cands and ev.q_vec is not None:
                 ev.question = replace(Question.of(ev.question.text), asked_on=ev.question.asked_on)
-                ev.X = featurize(ev.question, ev.q_vec, ev.cands)
+                ev.X = featurize(ev.question, ev.q_vec, ev.cands, words_of)
                 ev.spans.clear()
 
 
@@ -388,8 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_bytes(pickle.dumps(items))
     else:
-        refeaturize(items)  # the cache keeps what is slow to make (vectors); the wording and features are re-read
-    add_offtopic(items)
+        refeaturize(items, gen.cache.get)  # the cache keeps the slow part (vectors); wording and features are re-read
+    add_offtopic(items, gen.cache.get)
     runs = {c: cross_validate(items, gen, c) for c in C_GRID}
     grid = {c: scores for c, (scores, _) in runs.items()}
     for c, s in grid.items():
