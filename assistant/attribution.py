@@ -71,7 +71,9 @@ _AGENT_HEADS = re.compile(
     r"\b(?:officials?|spokes(?:man|woman|person)|minister|ministry|sources?|military|army|government|agency|"
     r"leaders?|president|chief|commanders?|analysts?|witness(?:es)?|police|group|groups|alliance|movement|"
     r"observers|experts|officers?|diplomats?|envoy|ambassador|embassy|statement|report|reports|residents|"
-    r"authorities|security|forces|militias?|media|state|council|party|bloc|coalition|parliament|lawmakers?)\b",
+    r"authorities|security|forces|militias?|media|state|council|party|bloc|coalition|parliament|lawmakers?|"
+    r"politicians?|activists?|journalists?|lawyers?|aides?|advis[eo]rs?|clerics?|scholars?|researchers?|"
+    r"negotiators?)\b",
     re.IGNORECASE,
 )
 _TITLES = r"(?:(?:Mr|Mrs|Ms|Dr|Gen|Maj|Col|Lt|Sgt|Capt)\.\s+)*"
@@ -126,13 +128,16 @@ def _speaks(phrase: str) -> bool:
     """A noun phrase that can be a speaker: a name, a role or a body, or a personal pronoun."""
     if phrase.lower() in _PERSONAL:
         return True
-    if phrase.lower() in _PRONOUNS:
-        return False
+    if phrase.lower() in _PRONOUNS or _MODAL.search(phrase):
+        return False  # "the US military would target them": a clause, not the one speaking
     if _AGENT_HEADS.search(phrase):
         return True
     # A capitalised word other than a sentence-initial article is a name ("Iran", "IRNA", "Saeed Khatibzadeh").
     rest = _SENTENCE_START.sub("", phrase)
     return any(m.group()[0].isupper() for m in _NAME.finditer(rest))
+
+
+_MODAL = re.compile(r"\b(?:would|will|could|should|might|must|can|may)\s+\w", re.IGNORECASE)
 
 
 # Conjunctions that open a subordinate clause ending at a comma: "Since X took office, the Pentagon has said".

@@ -106,3 +106,12 @@ def test_a_spokesman_quoted_by_sputnik_is_his_claim_carried_by_sputnik(real_assi
     assert line.lstrip("- ").startswith("Sputnik International, citing ") and "Khatibzadeh" in line.split(":")[0]
     # an article with no known outlet is named plainly, not by a cut headline
     assert not any("..." in line.split(":")[0] for line in answer.text.split("\n"))
+
+
+def test_a_clause_is_not_a_speaker_and_a_politician_speaks() -> None:
+    # was read as "the US military would target them and" (a clause after "adding it is possible that")
+    sentence = ('"They know all Iraqi military and political officials; therefore, all of them are in danger," said '
+                "the politician, adding it is possible that the US military would target them and then accuse Iraqi "
+                "groups of being involved.")
+    assert speaker(sentence) == "the politician"
+    assert speaker("The militia will claim the attack, analysts said.") == "analysts"
