@@ -190,7 +190,7 @@ def names_beyond(sentence: str, known: AbstractSet[str]) -> bool:
 COUNT_REACH = 4  # words after a number in which the counted noun may stand ("2,500 U.S. combat troops")
 # MiniLM cosine of two single words from which they name the same kind of thing ("soldiers"/"troops" 0.89,
 # "fatalities"/"deaths" 0.85). Calibrated on 20 synonym and 25 related-but-different word pairs written for it
-# (tests/test_features.py: drones/missiles 0.65, doctors/nurses 0.71, votes/seats 0.63): the lowest cut with no
+# (tests/test_counting.py: drones/missiles 0.65, doctors/nurses 0.71, votes/seats 0.63): the lowest cut with no
 # different pair above it. Single-word vectors do not separate near synonyms from neighbours below that.
 KIN_SIMILARITY = 0.75
 

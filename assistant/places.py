@@ -1,21 +1,21 @@
-"""Countries by the names news uses for them: "Tehran said", "the Iranians", "Iran" are one actor.
+"""Countries by the names news uses for them.
 
-Readers and articles name a country by its capital (metonymy: "Washington blamed ..."), its people ("American
-officials") or its name; the answerer must see these as one. The table comes from the `countryinfo` package (its
-countries' names, capitals and demonyms, MIT licence), not from a list written for any corpus.
+A capital stands for its country's government ("Tehran said", "Washington blamed ..."), so term overlap reads a
+capital as its country. Names, capitals and peoples ("Iraqi", "Americans") together tell a place word from a
+person's name (a pronoun's referent). The table comes from the `countryinfo` package (MIT licence), not from a list
+written for any corpus.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-# Left out, read by hand from the package's one-word capitals and demonyms: forms that are also an everyday English
-# word or a common given name ("polish", "Victoria", "Hamilton": "a Polish envoy" is Poland, "polish the draft" is
-# not), forms shared by several countries ("Guinean", "Dominican"), and capitals whose status is disputed (a
-# match must not take a side). The US is handled by terms.canonical ("Washington", "American", "U.S.").
+# Capitals left out, read by hand from the package's one-word capitals: those that are also an everyday English
+# word or a common given name ("Victoria", "Hamilton", "Lima"), and those whose status is disputed (a match must
+# not take a side). The US is handled by terms.canonical ("Washington", "American", "U.S.").
 _AMBIGUOUS = frozenset({
-    "polish", "sofia", "victoria", "kingston", "georgetown", "hamilton", "plymouth", "santiago", "lima", "sucre",
-    "roseau", "valletta", "moroni", "guinean", "dominican", "jerusalem", "ramallah",
+    "sofia", "victoria", "kingston", "georgetown", "hamilton", "plymouth", "santiago", "lima", "sucre", "roseau",
+    "valletta", "moroni", "jerusalem", "ramallah",
 })
 
 
