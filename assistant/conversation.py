@@ -60,8 +60,6 @@ _PREFACE = re.compile(
     r"\s*[:\-–—,]\s+(?=\S)",
     re.IGNORECASE,
 )
-# Statements before the question in one message: "<context>. <question>?" (the context holds no question mark).
-_CONTEXT = re.compile(r"^(?P<context>[^?]*[.!])\s+(?P<question>[A-Z][^.!?]*\?)\s*$")
 _LEADING_CONJUNCTION = re.compile(r"^\s*(and|but|so|also)\s+(?=\w)", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"\b(the other (one|ones|side)|the same (one|thing)|the (first|second|latter|former) one)\b",
                        re.IGNORECASE)
@@ -220,12 +218,6 @@ def resolve(question: str, history: Sequence[Message]) -> Query:
     typed = question.strip()
     q = _PREFACE.sub("", typed)
     q = q[:1].upper() + q[1:]
-    context = _CONTEXT.match(q)
-    if context and not _needs_previous(context.group("question"), _dangling(context.group("question")),
-                                       " ".join([context.group("context"), *(m.content for m in history[-2:])])):
-        # "I keep seeing different numbers. How many drones were used?": the question stands alone, and the
-        # sentences before it add words no article shares; one that points back ("... What was it?") keeps them.
-        q = context.group("question")
     pronoun = _dangling(q)
     last_user = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if last_user is None:

@@ -249,8 +249,7 @@ def featurize(
     idf = {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in question.terms}
     total = sum(idf.values()) or 1.0
     known = question.known
-    counted = counted_word(question.text) if question.counted and words_of is not None else None
-    same = kin(counted, [c.answer for c in cands], words_of) if counted and words_of is not None else frozenset()
+    same = kin(counted_word(question.text), [c.answer for c in cands], words_of) if words_of else frozenset()
     # Headlines repeat across a passage's candidates, and a sentence shares its context with the pair it starts.
     memo: dict[str, set[str]] = {}
 

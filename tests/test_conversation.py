@@ -174,22 +174,18 @@ def test_a_preface_announcing_a_question_is_not_part_of_it(typed: str, standing:
 
 
 @pytest.mark.parametrize(
-    ("typed", "standing"),
+    "typed",
     [
-        # statements before a question that stands alone add words no article shares: the question goes alone
-        ("I keep seeing different numbers. How many drones were used?", "How many drones were used?"),
-        ("Thanks! Who was behind the attack?", "Who was behind the attack?"),
-        # a question that points back keeps them: they say what "it" is
-        ("Kadhimi ordered an inquiry. What was it going to examine?",
-         "Kadhimi ordered an inquiry. What was it going to examine?"),
-        ("I read about the drone attack. Who was behind it?", "I read about the drone attack. Who was behind it?"),
-        # two questions are asked whole
-        ("Who is he exactly? What's his role?", "Who is he exactly? What's his role?"),
+        # Statements before a question are kept: they say what "the show" or "it" is (RealTime QA writes its
+        # questions this way; leaving them out cost its benchmark 3 of 288 answers).
+        "The fashion show returned this week after a six-year hiatus. Where did the show take place?",
+        "Kadhimi ordered an inquiry. What was it going to examine?",
+        "I keep seeing different numbers. How many drones were used?",
     ],
 )
-def test_context_sentences_before_a_standalone_question_are_left_out(typed: str, standing: str) -> None:
+def test_context_sentences_stay_with_the_question(typed: str) -> None:
     query = resolve(typed, [])
-    assert (query.asked, query.text, query.form) == (typed, standing, standing)
+    assert (query.asked, query.text, query.form) == (typed, typed, typed)
 
 
 def test_a_preposition_is_not_what_it_stands_for() -> None:
