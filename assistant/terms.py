@@ -11,7 +11,10 @@ from .places import country_of
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'.][a-z0-9]+)*")
 _NAME_PREFIX = re.compile(r"^(al|el|ad|as|an)-")
 _EXTRA_STOP = {"did", "does", "do", "say", "said", "says", "tell", "told", "according", "article", "articles",
-               "mr", "mrs", "ms", "many", "much", "also", "would", "could", "one", "get", "got", "go", "went"}
+               "mr", "mrs", "ms", "many", "much", "also", "would", "could", "one", "get", "got", "go", "went",
+               # the frame of an event question: "When did the attack happen?" asks when the attack was
+               "happen", "happened", "happens", "occur", "occurred", "occurs"}
+_TAKE_PLACE = re.compile(r"\b(?:take|takes|took|taken|taking)\s+place\b", re.IGNORECASE)  # "where did it take place"
 _US = {"u.s", "us", "u.s.a", "usa", "america", "american", "americans", "washington"}
 
 
@@ -58,7 +61,7 @@ def content_terms(text: str) -> list[str]:
     """Canonical forms of the non-stop-words of `text`, in order, without repeats."""
     stop = stopwords()
     seen: dict[str, None] = {}
-    for word in words(text):
+    for word in words(_TAKE_PLACE.sub(" ", text)):
         if word.strip(".'") not in stop:
             seen.setdefault(canonical(word), None)
     return list(seen)
