@@ -55,6 +55,12 @@ class _Claim:
     support: list[Candidate] = field(default_factory=list)
 
 
+def _restates(span: str, asked: frozenset[str]) -> bool:
+    """Whether a span is made only of words the question already has."""
+    terms = set(content_terms(span))
+    return bool(terms) and terms <= asked
+
+
 class LearnedGenerator:
     """Scores each sentence of the retrieved passages with the learned model and keeps the strongest few."""
 
@@ -158,6 +164,9 @@ class LearnedGenerator:
         found = [s for c in pool for s in ev.spans[c.order]]
         wanted = KIND_OF_TYPE.get(ev.question.answer_type)
         found = [s for s in found if s.kind == wanted] or found
+        # A span made only of the question's own words restates it ("Who succeeded al-Kadhimi?" - "Mr. Kadhimi").
+        asked = ev.question.known
+        found = [s for s in found if not _restates(s.text, asked)] or found
         if not found:
             return None, None
         for span, p in zip(found, model.span.probability(

@@ -14,6 +14,7 @@ from assistant.models import Answer, Citation
 from assistant.questions import Question, answer_type, counted_noun
 from assistant.ranker import MODEL_FILE, AnswerModel
 from assistant.spans import spans
+from assistant.terms import content_terms
 
 from .fakes import FakeEmbedder
 from .test_extractive import GENERAL, IRAN
@@ -142,3 +143,24 @@ def test_further_claims_need_a_share_of_the_best_probability() -> None:
     assert len(claims) >= 2  # several sentences clear a floor of 0
     # relative to the best one, only sentences as likely as it (the lead's own sentence, any tie) are shown
     assert len([line for line in only_best.text.split("\n") if line.startswith("- ")]) < len(claims)
+
+
+@pytest.mark.parametrize(("question", "kind"), [("When did Iran blame the United States for the drone attack?", "time"),
+                                                ("When was the drone attack on the residence?", "time")])
+def test_a_when_question_is_led_by_a_time(question: str, kind: str) -> None:
+    # the span model learned little about time answers (4 dated questions of 288): a time in reach always leads
+    gen = LearnedGenerator(FakeEmbedder())
+    ev = gen.prepare(Query.plain(question), [IRAN, GENERAL])
+    best, _ = gen.lead_spans(ev, gen.rank(ev, gen.model), gen.model)
+    assert best is not None and best.kind == kind, best
+
+
+def test_a_lead_never_only_restates_the_question() -> None:
+    gen = LearnedGenerator(FakeEmbedder())
+    ev = gen.prepare(Query.plain("Who did Iran blame for the drone attack on the residence?"), [IRAN, GENERAL])
+    # a span model that likes the question's own words best would lead with "Iran"
+    span = gen.model.span.model_copy(deep=True)
+    span.coef[span.features.index("in_question")] = 50.0
+    best, _ = gen.lead_spans(ev, gen.rank(ev, gen.model), gen.model.model_copy(update={"span": span}))
+    assert best is not None
+    assert not set(content_terms(best.text)) <= ev.question.known, best.text
