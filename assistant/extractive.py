@@ -306,16 +306,12 @@ class ExtractiveGenerator:
             if cand.score < max(self.min_score, self.polar_floor * ranked[0].score):
                 break
             best.setdefault(cand.passage.source_id, cand)
-        # A sentence stating a side is evidence on the point even below the floor of a lone answer, as in
-        # `_sided`; for a yes/no question only a "no" is (any sentence reads as "yes"), and only where the source
-        # has no fair answer of its own.
-        polar = question.answer_type == "yesno"
+        # A sentence stating a side (a count, a culprit, a yes or a no) is evidence on the point even below the
+        # floor of a lone answer, as in `_sided`: it stands for its source.
         sided = [c for c in ranked if c.score >= self.polar_floor * ranked[0].score]
+        context = [c.text for c in sided]
         for cand in reversed(sided):
-            if polar and cand.passage.source_id in best and best[cand.passage.source_id] is not cand:
-                continue
-            found = self.sides.of(question, cand.text)
-            if found and (not polar or found[0].key == "no"):
+            if self.sides.of(question, cand.text, context):
                 best[cand.passage.source_id] = cand
         return [_Claim(c) for c in sorted(best.values(), key=lambda c: (-c.score, c.order))]
 
@@ -323,22 +319,23 @@ class ExtractiveGenerator:
         """Each source's best sentence that takes a side on the point and is a fair answer (polar_floor of the
         best); a sentence repeating a chosen one becomes its supporting citation.
 
-        A count or a named culprit is a side only where the sentence states one. Any sentence reads as "yes" to a
-        yes/no question unless it negates, so there the chosen answer's sentences are kept, and other sources
-        join only with an explicit "no".
+        A count, a named culprit, a yes or a no is a side only where the sentence states one. For a yes/no
+        question the chosen answer's sentences are kept (they answer it); a source whose chosen sentence takes no
+        side may still join with one that does.
         """
         floor = self.polar_floor * ranked[0].score
         polar = question.answer_type == "yesno"
+        fair = [c for c in ranked if c.score >= floor]
+        context = [c.text for c in fair]
         claims: list[_Claim] = list(chosen) if polar else []
-        sources = {c.passage.source_id for cl in claims for c in [cl.lead, *cl.support]}
-        for cand in ranked:
-            if cand.score < floor:
-                break
+        sources = {c.passage.source_id for cl in claims for c in [cl.lead, *cl.support]
+                   if self.sides.of(question, c.text, context)}
+        for cand in fair:
             if cand.passage.source_id in sources:
                 continue
-            sides = self.sides.of(question, cand.text)
-            if not sides or (polar and sides[0].key != "no"):
-                continue  # any sentence reads as "yes" unless it negates: only a "no" is evidence by itself
+            sides = self.sides.of(question, cand.text, context)
+            if not sides:
+                continue
             sources.add(cand.passage.source_id)
             twin = next((cl for cl in claims if _dot(cl.lead.vector, cand.vector) >= self.duplicate), None)
             if twin is not None:

@@ -219,7 +219,7 @@ def test_browser_shows_where_the_sources_differ(app_url: str, tmp_path: Path) ->
     with _ready_page(app_url) as (sync_api, page):
         page.get_by_label("Source by source: one line per article").check()
         box = page.get_by_placeholder("Ask about the articles…")
-        box.fill("Was al-Kadhimi hurt?")
+        box.fill("Did Mustafa al-Kadhimi suffer any injuries in the assassination attempt?")
         box.press("Enter")
         block = page.locator("#nd-sources .nd-differ")
         block.wait_for(timeout=60_000)
@@ -233,10 +233,10 @@ def test_browser_shows_where_the_sources_differ(app_url: str, tmp_path: Path) ->
         page.screenshot(path=str(shot))
         if target := os.environ.get("NEWSDESK_SCREENSHOT_DIR"):
             shutil.copy(shot, Path(target) / shot.name)
-        block.locator("a", has_text="[3]").click()
-        assert page.url.endswith("#nd-src-0-3")
-        sync_api.expect(page.locator("#nd-src-0-3 .nd-speaker")).to_have_count(0)  # narration: nobody cited
-        sync_api.expect(page.locator("#nd-src-0-1 .nd-speaker")).to_have_text("Claim by Mr. Kadhimi")
+        block.locator("a", has_text="[2]").click()
+        assert page.url.endswith("#nd-src-0-2")
+        sync_api.expect(page.locator("#nd-src-0-2 .nd-speaker")).to_have_count(0)  # narration: nobody cited
+        sync_api.expect(page.locator("#nd-src-0-3 .nd-speaker")).to_have_text("Claim by Mr. Kadhimi")
 
 
 @pytest.mark.parametrize("value", [3, ["Who did Iran blame?"], {"q": "Who did Iran blame?"}])
@@ -326,7 +326,7 @@ def test_browser_page_has_no_serious_accessibility_violations(app_url: str, widt
         pytest.skip(f"{AXE} not found: `make test` fetches axe-core from the npm registry")
     with _ready_page(app_url, width, height, scheme) as (_, page):
         box = page.get_by_label("Your question")
-        box.fill("Was al-Kadhimi hurt?")
+        box.fill("Did Mustafa al-Kadhimi suffer any injuries in the assassination attempt?")
         box.press("Enter")
         page.locator("#nd-sources mark").first.wait_for(timeout=60_000)
         page.wait_for_timeout(1500)

@@ -77,13 +77,29 @@ def test_a_question_about_one_partys_claim_compares_nothing() -> None:
 
 
 @pytest.mark.integration
-def test_a_negation_answers_only_what_it_negates(sides: Sides) -> None:
-    hurt = Question.of("Was al-Kadhimi hurt?")
-    assert sides.of(hurt, "Mr. Kadhimi, who addressed the nation, said he wasn't hurt.")[0].key == "no"
-    assert sides.of(hurt, "Mr. al-Kadhimi appeared on television with a bandage on his left hand.")[0].key == "yes"
-    # a negation about something else is no answer to the question
+def test_a_yes_or_no_needs_a_quote_that_speaks_to_what_is_asked(sides: Sides) -> None:
+    hurt = Question.of("Was al-Kadhimi hurt in the attack?")
+    assert sides.of(hurt, "Mr. Kadhimi, who addressed the nation, said he wasn\u2019t hurt.")[0].key == "no"
+    assert sides.of(hurt, "Kadhimi escaped unhurt from the attempt.")[0].key == "no"
+    assert sides.of(hurt, "The military said Kadhimi was unharmed in the attack.")[0].key == "no"  # harm: a synonym
+    # a cut is a wound, a wound an injury: WordNet's kinds of hurt say yes
+    assert sides.of(hurt, "Mr. al-Kadhimi suffered only a light cut on his hand in the attack.")[0].key == "yes"
+    # sharing the topic is no answer: before, any quote without a negation read as "yes"
+    assert sides.of(hurt, "An explosive-laden drone attacked the residence of Mustafa al-Kadhimi.") == []
+    # a negation about something else is no answer either
     off = "Iraqi President Bahram Salih said the government would not accept dragging Iraq into chaos."
-    assert sides.of(hurt, off)[0].key == "yes"
+    assert sides.of(hurt, off) == []
+    # a bandage is no word for being hurt: what it implies is left to the reader, who sees the quote
+    assert sides.of(hurt, "Mr. al-Kadhimi appeared on television with a bandage on his left hand.") == []
+
+
+@pytest.mark.integration
+def test_the_topic_all_quotes_share_is_not_what_is_asked(sides: Sides) -> None:
+    downed = Question.of("Were any of the drones shot down?")
+    shot = "Two of the drones were shot down by security forces."
+    away = "Kadhimi was not at home during the drone strike."
+    assert sides.of(downed, shot, [away])[0].key == "yes"
+    assert sides.of(downed, away, [shot]) == []  # "not" is about being at home, and drones are the topic
 
 
 @pytest.mark.integration

@@ -297,10 +297,11 @@ def test_each_phrasing_on_its_own_is_counted_by_outcome(variant_report: EvalRepo
     assert (variants["answerable"], variants["correct"], variants["refused"], variants["wrong_facts"]) == (4, 2, 1, 1)
     assert (variants["unanswerable_refused"], variants["unanswerable_answered"]) == (0, 1)
     # leads: of the 4 found variant answers 2 lead with a direct answer; both can be judged, one states the fact
-    assert variant_report.leads(True) == {"found": 4, "led": 2, "judged": 2, "right": 1}
+    assert variant_report.leads(True) == {"found": 4, "led": 2, "judged": 2, "right": 1, "differ": 0,
+                                          "differ_right": 0}
     assert outcome_rows(variant_report)[1:] == [
-        ["as written", "1/2 (50%)", "0/2 (0%)", "1", "0", "1/1 (100%)", "1/2 (50%)", "1/1 (100%)"],
-        ["variants", "2/4 (50%)", "1/4 (25%)", "1", "0", "0/1 (0%)", "2/4 (50%)", "1/2 (50%)"],
+        ["as written", "1/2 (50%)", "0/2 (0%)", "1", "0", "1/1 (100%)", "1/2 (50%)", "1/1 (100%)", "-"],
+        ["variants", "2/4 (50%)", "1/4 (25%)", "1", "0", "0/1 (0%)", "2/4 (50%)", "1/2 (50%)", "-"],
     ]
     assert "variants    2/4 (50%)" in format_table(variant_report)
     assert ("| variants | 2/4 (50%) | 1/4 (25%) | 1 | 0 | 0/1 (0%) | 2/4 (50%) | 1/2 (50%) |"

@@ -127,13 +127,17 @@ def test_how_many_drones_leads_with_the_number(real_assistant: Assistant, genera
 
 
 def test_a_yes_no_question_gets_each_side_not_a_guessed_lead(real_assistant: Assistant) -> None:
-    answer = real_assistant.ask("Was al-Kadhimi hurt?")
+    answer = real_assistant.ask("Did Mustafa al-Kadhimi suffer any injuries in the assassination attempt?")
     assert answer.found
-    # 000 shows a bandage, the others say he was unhurt: both sides, each cited, no single short answer
+    # 000 says he suffered a light cut, the others that he was unhurt: both sides, each cited, no single answer
     [differ] = answer.disagreements
     sides = {p.claim: {answer.citations[m - 1].source_id[:3] for m in p.markers} for p in differ.positions}
-    assert sides["Yes"] == {"000"} and {"002", "003"} <= sides["No"]
+    assert sides["Yes"] == {"000"} and "002" in sides["No"]
     assert answer.lead == answer.text.split("\n")[0] and answer.lead.startswith("Sources differ: ")
+    # every quote put forward for a side speaks to being hurt; none only shares the topic
+    for position in differ.positions:
+        for m in position.markers:
+            assert re.search(r"cut|unhurt|unharmed|wasn.t hurt|injur", answer.citations[m - 1].quote)
 
 
 def test_questions_about_the_outlets_are_answered(real_assistant: Assistant) -> None:

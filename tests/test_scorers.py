@@ -9,7 +9,7 @@ import pytest
 
 from assistant.evaluation import scorers
 from assistant.evaluation.gold import GOLD_FILE, KINDS, EvalFileError, GoldQuestion, load_gold, with_phrasings
-from assistant.models import Answer, Citation, Passage
+from assistant.models import Answer, Citation, Disagreement, Passage, Position
 
 SRC = "000_report"
 OTHER = "001_other"
@@ -333,3 +333,20 @@ def test_a_bad_gold_file_is_rejected_with_its_name(tmp_path: Path) -> None:
         load_gold(path)
     with pytest.raises(EvalFileError, match="does not exist"):
         load_gold(tmp_path / "nope.yaml")
+
+
+def test_sides_shown_must_each_state_a_gold_fact() -> None:
+    injured = cite(quote="Mr. al-Kadhimi suffered only a light cut on his hand", n=1)
+    unhurt = cite(OTHER, quote="He escaped unhurt", n=2)
+    topic = cite(OTHER, quote="A drone attacked the residence of the prime minister", n=3)
+
+    def differ(*positions: tuple[str, list[int]]) -> Answer:
+        shown = answer("Sources differ", injured, unhurt, topic)
+        return shown.model_copy(update={"disagreements": [Disagreement(
+            point="Was he hurt?", kind="yesno", positions=[Position(claim=c, markers=m) for c, m in positions])]})
+
+    hurt = gold("disputed", facts=[["light cut", "minor injury"], ["unhurt", "unharmed"]])
+    assert scorers.differ_holds_facts(differ(("Yes", [1]), ("No", [2])), hurt) is True
+    # a quote that only shares the topic is no side: "Yes [3]" says nothing about his being hurt
+    assert scorers.differ_holds_facts(differ(("Yes", [1, 3]), ("No", [2])), hurt) is False
+    assert scorers.differ_holds_facts(answer("x", injured), hurt) is None  # no disagreement shown

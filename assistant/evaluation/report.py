@@ -58,7 +58,7 @@ def outcome_rows(report: EvalReport) -> list[list[str]]:
         return f"{n}/{of} ({n / of:.0%})" if of else "-"
 
     rows = [["phrasings", "correct", "refused", "wrong facts", "other check", "unanswerable refused",
-             "answers with a lead", "direct leads right"]]
+             "answers with a lead", "direct leads right", "sides shown right"]]
     for label, variants in (("as written", False), ("variants", True)):
         c = report.outcomes(variants)
         if c["answerable"] + c["unanswerable"] == 0:
@@ -67,7 +67,7 @@ def outcome_rows(report: EvalReport) -> list[list[str]]:
         rows.append([label, share(c["correct"], c["answerable"]), share(c["refused"], c["answerable"]),
                      str(c["wrong_facts"]), str(c["other_check"]),
                      share(c["unanswerable_refused"], c["unanswerable"]), share(lead["led"], lead["found"]),
-                     share(lead["right"], lead["judged"])])
+                     share(lead["right"], lead["judged"]), share(lead["differ_right"], lead["differ"])])
     return rows
 
 

@@ -92,6 +92,9 @@ class PhrasingResult(BaseModel):
     seconds: float
     lead_fact: bool | None = Field(default=None, description="The direct answer states a gold fact (None: no "
                                    "direct answer to judge; see scorers.lead_holds_fact).")
+    differ_facts: bool | None = Field(default=None, description="Every quote cited for a side where sources differ "
+                                      "states a gold fact (None: no disagreement shown; see "
+                                      "scorers.differ_holds_facts).")
 
     @property
     def passed(self) -> bool:
@@ -225,7 +228,7 @@ class EvalReport(BaseModel):
         """Of the found answers (originals, or else every variant): how many lead with a direct answer, how many
         of those are a single answer (not 'Sources differ') that can be judged against gold facts, and how many
         of those state one."""
-        counts = dict.fromkeys(["found", "led", "judged", "right"], 0)
+        counts = dict.fromkeys(["found", "led", "judged", "right", "differ", "differ_right"], 0)
         for r in self.results:
             for p in (r.variants if variants else [r]):
                 if p.answer.found:
@@ -233,6 +236,8 @@ class EvalReport(BaseModel):
                     counts["led"] += p.answer.lead is not None
                     counts["judged"] += p.lead_fact is not None
                     counts["right"] += p.lead_fact is True
+                    counts["differ"] += p.differ_facts is not None
+                    counts["differ_right"] += p.differ_facts is True
         return counts
 
     def metric(self, name: str) -> float | None:
@@ -305,6 +310,7 @@ def _ask(
         checks=score_question(gold, answer, retrieved, sources, top_k),
         seconds=time.perf_counter() - t,
         lead_fact=scorers.lead_holds_fact(answer, gold),
+        differ_facts=scorers.differ_holds_facts(answer, gold),
     )
 
 
@@ -346,6 +352,7 @@ def run_eval(
                     checks=original.checks,
                     seconds=original.seconds,
                     lead_fact=original.lead_fact,
+                    differ_facts=original.differ_facts,
                     variants=variants,
                     gated=q.gated,
                 )

