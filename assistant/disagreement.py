@@ -61,6 +61,8 @@ _ORIGIN = re.compile(
 _LEADING = re.compile(r"^(?:the|a|an|that|its|their|his|her)\s+", re.IGNORECASE)
 # Where a yes/no question's setting starts: "Was he hurt | in the attack?" asks about being hurt; the attack is
 # what every quote on the topic mentions.
+_QUANTIFIED = re.compile(r"^\s*\w+\s+(?:any|some|no|each|every|either|neither)\s+(?:of\s+(?:the\s+)?)?([\w-]+)",
+                         re.IGNORECASE)
 _SETTING = re.compile(r"\s(?:in|during|on|at|by|after|before|from|since|against|for|over|with|into|amid)\s.*$",
                       re.IGNORECASE)
 
@@ -235,7 +237,9 @@ def predicate_forms(question: Question, quotes: Sequence[str]) -> frozenset[str]
     themselves when WordNet is not installed)."""
     body = _SETTING.sub("", question.text.rstrip(" ?"))
     sets = [term_set(q) for q in quotes]
-    asked = [w for w in words(body) if canonical(w) not in question.subject and content_terms(w)]
+    quantified = _QUANTIFIED.match(body)  # "Did any group take credit": the group is who, not what is asked
+    subject = question.subject | ({canonical(quantified.group(1))} if quantified else set())
+    asked = [w for w in words(body) if canonical(w) not in subject and content_terms(w)]
     rare = [w for w in asked if len(sets) < 2 or 2 * sum(canonical(w) in s for s in sets) <= len(sets)]
     return frozenset(form for word in (rare or asked) for form in _relatives(word))
 

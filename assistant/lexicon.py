@@ -29,6 +29,7 @@ from .terms import canonical, stopwords
 # Where `make setup` unpacks WordNet (inside the environment, never in the repository); NEWSDESK_WORDNET overrides.
 WORDNET_DIR = Path(os.environ.get("NEWSDESK_WORDNET", Path(sys.prefix) / "share" / "wordnet"))
 SENSES = 1  # a word's first senses only (WordNet orders them by frequency): "take" has 44, most never meant
+MAX_SENSES = 30  # words with more senses (take 44, make 51, run 57, get 37) carry a phrase, not a meaning
 KIND_DEPTH = 2  # kinds of a sense this many levels down count: injury -> wound -> cut; deeper ones drift off
 MIN_LETTERS = 3  # shorter words are abbreviations or particles, not things WordNet relates usefully
 
@@ -82,6 +83,8 @@ def relatives(word: str) -> frozenset[str]:
     found: set[str] = set()
     with _lock:
         wn = _wordnet()
+        if len(wn.synsets(word)) > MAX_SENSES:  # "take", "make", "get", "run": light words; only their own forms
+            return frozenset({canonical(word)})
         for pos in ("n", "v", "a"):
             for sense in wn.synsets(word, pos=pos)[:SENSES]:
                 level, group = [sense], [sense]

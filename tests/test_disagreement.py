@@ -94,6 +94,15 @@ def test_a_yes_or_no_needs_a_quote_that_speaks_to_what_is_asked(sides: Sides) ->
 
 
 @pytest.mark.integration
+def test_a_quantified_subject_is_not_what_is_asked(sides: Sides) -> None:
+    # "any group" is who would have taken credit; a quote about militia groups says nothing about credit
+    credit = Question.of("Did any group take credit for the drone strike?")
+    assert sides.of(credit, "The attack stoked tensions with Iran-backed militia groups.") == []
+    denial = "The armed groups denied responsibility and no one immediately claimed credit."
+    assert sides.of(credit, denial)[0].key == "no"
+
+
+@pytest.mark.integration
 def test_the_topic_all_quotes_share_is_not_what_is_asked(sides: Sides) -> None:
     downed = Question.of("Were any of the drones shot down?")
     shot = "Two of the drones were shot down by security forces."

@@ -65,5 +65,10 @@ def test_relatives_are_synonyms_kinds_and_forms(word: str, says: list[str], othe
 
 
 def test_only_the_first_sense_counts() -> None:
-    # "take" has 44 senses; in its first ones it is not "be", "lead" or "occupy"
-    assert not {canonical(w) for w in ("be", "lead", "occupy")} & relatives("take")
+    # a drone is a dawdler and a monotone only in WordNet's later senses
+    assert not {canonical(w) for w in ("dawdler", "monotone")} & relatives("drones")
+
+
+def test_a_light_word_brings_only_its_own_forms() -> None:
+    # "take credit", "take part": "take" has 44 senses (its first noun one is "return"); the noun carries the meaning
+    assert relatives("take") == {canonical("take")}
