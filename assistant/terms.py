@@ -67,6 +67,11 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
+def negated_base(word: str) -> str | None:
+    """The canonical form a negated adjective negates ("unhurt" -> "hurt", "unharmed" -> "harm"); None for others."""
+    return canonical(word[2:]) if word.startswith("un") and len(word) >= 6 else None
+
+
 def term_set(text: str) -> set[str]:
     """Canonical forms of every word of `text`, plus the base of each demonym ("iranian" -> "iran")."""
     out: set[str] = set()
@@ -75,8 +80,8 @@ def term_set(text: str) -> set[str]:
         out.add(form)
         if word.endswith(("er", "or")) and len(word) >= 6:  # "leader" speaks to "leads"
             out.add(canonical(word[:-2]))
-        if word.startswith("un") and len(word) >= 6:  # "unhurt" speaks to "hurt", "unharmed" to "harmed"
-            out.add(canonical(word[2:]))
+        if (base := negated_base(word)) is not None:  # "unhurt" speaks to "hurt", "unharmed" to "harmed"
+            out.add(base)
         if "-" not in form:
             for suffix in ("ian", "ians", "i", "is", "ese", "an", "ans", "ist", "ists"):
                 if word.endswith(suffix) and len(word) - len(suffix) >= 3:
