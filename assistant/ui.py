@@ -15,7 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
-from . import lexicon  # noqa: E402
+from . import lexicon, tagging  # noqa: E402
 from .core import IndexStatus  # noqa: E402
 from .errors import AssistantError, InvalidQuestionError  # noqa: E402
 from .indexing import Progress  # noqa: E402
@@ -411,6 +411,7 @@ def warm_up(backend: Backend, progress: WarmUp | None = None) -> None:
         progress.set("Getting ready to answer…")
         backend.ask(EXAMPLES[0])  # the first question loads what answering needs
         lexicon.load()  # and WordNet, which only yes/no questions read
+        tagging.load()  # and the tagger, which reads "Which ..." questions
     except Exception as exc:  # the UI reports the same problem on the status line or in the chat
         log.warning("warm-up: %s", exc)
     finally:

@@ -76,6 +76,30 @@ def test_a_question_about_one_partys_claim_compares_nothing() -> None:
     assert Sides(_no_embedding).of(Question.of("Who did Iran blame?"), "Iran blamed the U.S. for the attack.") == []
 
 
+@pytest.mark.parametrize(("question", "one"), [
+    ("Who did CENTCOM's commander say was responsible for the drone attack?", True),
+    ("According to the Iranians, who was behind the attack?", True),
+    ("Which American general blamed the attack on someone, and on whom?", True),
+    ("How many drones did the interior ministry say were involved?", True),
+    ("Who was behind the attack?", False),
+    ("Who was blamed for the attack?", False),  # the blame itself, from whoever
+    ("Who do the outlets say was behind the attack?", False),  # every outlet's account is asked for
+    ("According to the articles, who was behind it?", False),
+    ("Who claimed responsibility for the attack?", False),  # a deed, not a claim
+])
+def test_a_question_may_ask_for_one_partys_account(question: str, one: bool) -> None:
+    assert Question.of(question).one_account is one
+
+
+def test_accounts_asked_for_one_party_are_not_shown_as_differing() -> None:
+    sides = Sides(_no_embedding)
+    citations = [cite(1, "a", THREE), cite(2, "b", AT_LEAST_TWO)]
+    ministry = Question.of("How many drones did the interior ministry say were involved?")
+    assert sides.conflicts(ministry, citations)  # the accounts do conflict...
+    assert sides.disagreements(ministry, citations) == []  # ...but the question asks for the ministry's alone
+    assert sides.disagreements(Question.of("How many drones were involved?"), citations)
+
+
 @pytest.mark.integration
 def test_a_yes_or_no_needs_a_quote_that_speaks_to_what_is_asked(sides: Sides) -> None:
     hurt = Question.of("Was al-Kadhimi hurt in the attack?")

