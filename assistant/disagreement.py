@@ -14,10 +14,10 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from .features import Embed, kin
-from .lexicon import LexiconMissing, relatives
+from .lexicon import LexiconMissing, relatives, warn_lexicon_missing
 from .models import Citation, Disagreement, Position
 from .questions import Question, counted_word
 from .terms import canonical, negated_base, stopwords, term_set, words
@@ -257,16 +257,8 @@ def _relatives(word: str) -> frozenset[str]:
     try:
         return relatives(word)
     except LexiconMissing:
-        _warn_lexicon_missing()
+        warn_lexicon_missing()
         return frozenset({canonical(word)})
-
-
-@cache
-def _warn_lexicon_missing() -> None:
-    import logging
-
-    logging.getLogger(__name__).warning("WordNet is not installed: yes/no questions are read from their own words "
-                                        "only. Run `make setup` to install it.")
 
 
 def _negated_form(token: str, asked: AbstractSet[str]) -> bool:

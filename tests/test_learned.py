@@ -13,7 +13,7 @@ from assistant.learned import LearnedGenerator
 from assistant.models import Answer, Citation
 from assistant.questions import Question, answer_type, counted_noun
 from assistant.ranker import MODEL_FILE, AnswerModel
-from assistant.spans import spans
+from assistant.spans import SPAN_FEATURES, span_features, spans
 from assistant.terms import content_terms
 
 from .fakes import FakeEmbedder
@@ -129,6 +129,17 @@ def test_spans_find_names_numbers_and_dates() -> None:
     texts = {s.text: s.kind for c in ev.cands for s in spans(c, ev.question)}
     assert texts.get("Frank McKenzie") == "name" or texts.get("Gen. Frank McKenzie") == "name"
     assert texts.get("Sunday") == "time" and texts.get("United States") == "name"
+
+
+def test_a_span_wordnet_files_under_the_focus_is_marked_a_kind_of_it() -> None:
+    gen = LearnedGenerator(FakeEmbedder())
+    passage = IRAN.model_copy(update={"text": "The Food and Drug Administration recalled cucumbers in 14 states."})
+    ev = gen.prepare(Query.plain("Which vegetable was recalled?"), [passage])
+    found = [s for c in ev.cands for s in spans(c, ev.question)]
+    column = SPAN_FEATURES.index("focus_kind")
+    kind = {s.text: bool(row[column]) for s, row in zip(found, span_features(ev.question, found, ev.cands,
+                                                                                   gen.cache.get), strict=True)}
+    assert kind["cucumbers"] and not kind["Food and Drug Administration"] and not kind["14"]
 
 
 def test_a_model_for_other_features_is_refused(tmp_path: Path) -> None:

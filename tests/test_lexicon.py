@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import lexicon
-from assistant.lexicon import LexiconMissing, install, relatives
+from assistant.lexicon import LexiconMissing, install, is_kind, relatives
 from assistant.terms import canonical
 
 
@@ -77,3 +77,17 @@ def test_only_the_first_sense_counts() -> None:
 def test_a_light_word_brings_only_its_own_forms() -> None:
     # "take credit", "take part": "take" has 44 senses (its first noun one is "return"); the noun carries the meaning
     assert relatives("take") == {canonical("take")}
+
+
+@pytest.mark.parametrize(("span", "focus", "kind"), [
+    ("cucumbers", "vegetable", True),
+    ("Thailand", "country", True),
+    ("Australia", "country", True),  # filed under the second sense of "country": the land a nation holds
+    ("Southwest Airlines", "airline", True),  # read as its longest known tail
+    ("northern lights", "natural phenomenon", True),
+    ("Mississippi", "US state", True),
+    ("Walmart", "store", False),  # WordNet does not know it
+    ("Food and Drug Administration", "vegetable", False),
+])
+def test_wordnet_says_which_spans_are_a_kind_of_what_is_asked_for(span: str, focus: str, kind: bool) -> None:
+    assert is_kind(span, focus) is kind
