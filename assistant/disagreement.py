@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .features import Embed, kin
 from .lexicon import LexiconMissing, relatives, warn_lexicon_missing
 from .models import Citation, Disagreement, Position
 from .questions import Question, counted_word
-from .terms import canonical, negated_base, stopwords, term_set, words
+from .terms import canonical, negated_base, stopwords, term_set, word_spans, words
 
 SAME_SIDE = 0.6  # cosine at which two named sides are one (MiniLM: name variants score ~0.7, rival parties <0.5)
 # A negation answers a yes/no question only when the words around it are about what is asked: "he wasn't hurt"
@@ -30,6 +30,7 @@ NEGATION_SCOPE = 0.45
 NEGATION_WINDOW = (4, 5)  # words before and after a negation cue that say what it negates
 MAX_SIDE_WORDS = 6  # a named side is a short noun phrase; longer captures run into the next clause
 PREDICATE_NEGATION_REACH = 4  # words before the asked-about word a negation reaches: "he was not seriously hurt"
+SAYS_BEFORE = 2  # words shown before the asked-about word that says yes: "a light cut", "leaders condemned"
 
 # Explicit counts only: "an explosive-laden drone struck" tells how many struck, not how many were used.
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -74,6 +75,7 @@ class Side:
 
     text: str  # as shown to the reader
     key: str  # what is compared: a count, "yes"/"no", or the named side
+    says: str = field(default="", compare=False)  # for a yes or a no: the quote's own words that give it
 
 
 # A thousands separator inside a number ("2,500 troops" is one count, not a 2 and a 500).
@@ -171,13 +173,23 @@ class Sides:
         asked = predicate_forms(question, frozenset([quote, *context]))
         if not asked:  # the question names nothing beyond its subject and topic: read the negation alone
             return [Side("No", "no")] if self._negates(question, quote) else [Side("Yes", "yes")]
-        tokens = words(quote.replace("\u2019", "'"))
+        spans = word_spans(quote.replace("\u2019", "'"))  # one for one: the offsets hold in `quote`
+        tokens = [w for w, _, _ in spans]
         hits = [i for i, tok in enumerate(tokens) if canonical(tok) in asked or _negated_form(tok, asked)]
         if not hits:
             return []
-        negated = any(_negated_form(tokens[i], asked) or any(
-            _NEGATIVE.search(t) for t in tokens[max(0, i - PREDICATE_NEGATION_REACH) : i]) for i in hits)
-        return [Side("No", "no")] if negated else [Side("Yes", "yes")]
+
+        def cue(i: int) -> int | None:
+            """Where the negation of hit `i` starts ("was not seriously hurt": "not"), if it is negated."""
+            if _negated_form(tokens[i], asked):
+                return i
+            reach = range(max(0, i - PREDICATE_NEGATION_REACH), i)
+            return next((j for j in reach if _NEGATIVE.search(tokens[j])), None)
+
+        negated = [(start, i) for i in hits if (start := cue(i)) is not None]
+        start, end = negated[0] if negated else (max(0, hits[0] - SAYS_BEFORE), hits[0])
+        says = quote[spans[start][1] : spans[end][2]]
+        return [Side("No", "no", says)] if negated else [Side("Yes", "yes", says)]
 
     def _negates(self, question: Question, quote: str) -> bool:
         windows = negation_windows(quote)

@@ -53,8 +53,13 @@ def canonical(token: str) -> str:
 
 def words(text: str) -> list[str]:
     """Raw lower-case word tokens, compounds and abbreviations kept whole."""
+    return [w for w, _, _ in word_spans(text)]
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """`words`, each with where it starts and ends in `text` (the lower-casing keeps every offset)."""
     text = text.lower().replace("united states", "united-states")
-    return _TOKEN.findall(text)
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
 def content_terms(text: str) -> list[str]:

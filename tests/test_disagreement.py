@@ -104,6 +104,9 @@ def test_accounts_asked_for_one_party_are_not_shown_as_differing() -> None:
 def test_a_yes_or_no_needs_a_quote_that_speaks_to_what_is_asked(sides: Sides) -> None:
     hurt = Question.of("Was al-Kadhimi hurt in the attack?")
     assert sides.of(hurt, "Mr. Kadhimi, who addressed the nation, said he wasn\u2019t hurt.")[0].key == "no"
+    # the quote's own words that give the side, verbatim: the negation through the asked-about word
+    assert sides.of(hurt, "He was not seriously hurt, officials said.")[0].says == "not seriously hurt"
+    assert sides.of(hurt, "Mr. al-Kadhimi suffered only a light cut on his hand.")[0].says == "a light cut"
     assert sides.of(hurt, "Kadhimi escaped unhurt from the attempt.")[0].key == "no"
     assert sides.of(hurt, "The military said Kadhimi was unharmed in the attack.")[0].key == "no"  # harm: a synonym
     # a cut is a wound, a wound an injury: WordNet's kinds of hurt say yes

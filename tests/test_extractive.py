@@ -107,3 +107,19 @@ def test_a_count_the_quotes_agree_on_leads_the_answer() -> None:
     # nothing counted, nothing led with: a question that is not "how many" gets no count
     other = gen.answer(Query.plain("What was Washington estimated to have in the country?"), [troops])
     assert other.found and other.lead is None
+
+
+def test_a_no_the_quotes_agree_on_leads_a_yes_or_no_question_in_their_words() -> None:
+    said = Passage(chunk_id="a::1", source_id="a", title="Address", outlet="Press TV",
+                   text="Mr. Kadhimi, who addressed the nation on television, said he wasn't hurt.")
+    military = Passage(chunk_id="b::1", source_id="b", title="Statement", outlet="Sputnik International",
+                       text="The military said Kadhimi was unharmed in the attack on his residence.")
+    gen = ExtractiveGenerator(FakeEmbedder(), min_score=0.0, leads=False)
+    answer = gen.answer(Query.plain("Was Kadhimi hurt in the attack?"), [said, military])
+    assert answer.found and answer.lead is not None and answer.text.split("\n")[0] == answer.lead
+    words, markers = answer.lead.rsplit(" ", 1)
+    assert words in ("No: wasn't hurt", "No: unharmed")  # verbatim from a cited quote
+    assert markers == "".join(f"[{c.marker}]" for c in answer.citations)  # every quote that says no
+    # a yes is read from the asked-about word alone, which a quote on something else may hold too: never a lead
+    cut = said.model_copy(update={"text": "Mr. Kadhimi suffered only a light cut on his hand in the attack."})
+    assert gen.answer(Query.plain("Was Kadhimi hurt in the attack?"), [cut]).lead is None
