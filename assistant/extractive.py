@@ -211,9 +211,9 @@ class ExtractiveGenerator:
         # for one party's account gets the accounts, each under its speaker, without a "Sources differ" line.
         fair = self._compose(self._sided(ranked, question, chosen))
         conflicts = self.sides.conflicts(question, fair.citations)
-        if conflicts:
-            return fair if question.one_account else self._differ(fair, conflicts) or fair
-        return self._with_lead(answer, q, question, passages)
+        if conflicts and question.one_account:
+            return fair
+        return self._differ(fair, conflicts) or self._with_lead(answer, q, question, passages)
 
     @staticmethod
     def _differ(answer: Answer, disagreements: list[Disagreement]) -> Answer | None:

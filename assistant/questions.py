@@ -181,11 +181,12 @@ def _noun_run(text: str, possessor_qualifies: bool) -> list[str]:
     Elton John", "Which airline | recently shut down"; without the tagger: a past tense), or a name after a common
     noun ("the charity | Prince Harry stood down"). A possessive ends it ("which animal | 's brain": an animal), or,
     after "the name of", gives way to what it qualifies ("the name of November's | supermoon")."""
+    text = text.replace("\u2019", "'")  # the tokenizer splits "animal's", not "animal\u2019s"
     tagged = tag_or_none(text)
     tokens: Tagged = tagged if tagged is not None else tuple((w, "", "") for w in text.split())
     run: list[str] = []
     for i, (word, _, _) in enumerate(tokens):
-        if word in ("'s", "\u2019s") and possessor_qualifies:
+        if word == "'s" and possessor_qualifies:
             run = []
             continue
         if word.lower() in stopwords() or not word[:1].isalnum():

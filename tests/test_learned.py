@@ -97,6 +97,7 @@ def test_how_many_counts_the_head_noun(question: str, counted: str | None) -> No
         ("President Trump reached which birthday milestone this month?", "birthday milestone"),
         ("What is the name of the charity Prince Harry stood down from?", "charity"),  # a name after the noun
         ("Scientists mapped which animal's brain?", "animal"),  # which animal: the possessor
+        ("Scientists mapped which animal\u2019s brain?", "animal"),  # typed with a curly apostrophe
         ("What is the name of November's supermoon?", "supermoon"),  # the name of: what it qualifies
     ],
 )
