@@ -216,6 +216,24 @@ class Sides:
             return False
         return not any(self.compatible(x, y) for x in sa for y in sb)
 
+    def agreed(self, question: Question, citations: Sequence[Citation]) -> str | None:
+        """A direct answer with its markers, from the side every citation that takes one agrees on (differing
+        sides are shown as such): for "how many X", the count of X ('about 2,500 [1]'); for a yes-or-no question,
+        a no in the quotes' own words ('No: wasn't hurt [1][2]'); None otherwise."""
+        if not question.counted and question.answer_type != "yesno":
+            return None
+        quotes = [c.quote for c in citations]
+        taken = [(c, sides) for c in citations if (sides := self.of(question, c.quote, quotes))]
+        if len({side.key for _, sides in taken for side in sides}) != 1:
+            return None
+        side = taken[0][1][0]
+        if question.answer_type == "yesno" and (side.key != "no" or not side.says):
+            # Only a no leads: a quote negating the asked-about word says so; a yes is read from the word alone,
+            # which a quote on something else may hold too (gold phrasings: 3 of 13 such leads were right).
+            return None
+        shown = f"{side.text}: {side.says}" if side.says else side.text
+        return f"{shown} {''.join(f'[{c.marker}]' for c, _ in taken)}"
+
     def disagreements(self, question: Question, citations: Sequence[Citation]) -> list[Disagreement]:
         """Where the citations disagree on the point, as shown to the reader: nothing when the question asks for
         one party's account ("Who did CENTCOM's commander say was responsible?"): other parties' accounts answer

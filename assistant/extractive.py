@@ -229,7 +229,7 @@ class ExtractiveGenerator:
         """The answer with a direct short answer first, carrying the markers of every citation whose quote holds
         it: for "how many X" the count of X, and for a yes or no the answer, that its quotes agree on; otherwise
         the learned span model's pick among the quoted sentences, when it is likely enough."""
-        lead = self._agreed(answer, question)
+        lead = self.sides.agreed(question, answer.citations)
         if lead is None and self.leads is not None:
             span = self.leads.lead_for(q, passages, [c.quote for c in answer.citations])
             markers = "".join(f"[{c.marker}]" for c in answer.citations if span and holds(c.quote, span.text))
@@ -240,26 +240,6 @@ class ExtractiveGenerator:
         lines = answer.text.split("\n")
         body = lines if lines[0].startswith("- ") else [f"- {line}" for line in lines]
         return answer.model_copy(update={"text": "\n".join([lead, *body]), "lead": lead})
-
-    def _agreed(self, answer: Answer, question: Question) -> str | None:
-        """The side every quote that takes one agrees on, read as the disagreement check reads them (differing
-        sides are shown as such): for "how many X", the count of X ('about 2,500 [1]'); for a yes-or-no question,
-        a no in the quotes' own words ('No: wasn't hurt [1][2]')."""
-        if not question.counted and question.answer_type != "yesno":
-            return None
-        quotes = [c.quote for c in answer.citations]
-        read = [(c, self.sides.of(question, c.quote, quotes)) for c in answer.citations]
-        taken = [(c, sides) for c, sides in read if sides]
-        keys = {side.key for _, sides in taken for side in sides}
-        if len(keys) != 1:
-            return None
-        side = taken[0][1][0]
-        if question.answer_type == "yesno" and (side.key != "no" or not side.says):
-            # Only a no leads: a quote negating the asked-about word says so; a yes is read from the word alone,
-            # which a quote on something else may hold too (gold phrasings: 3 of 13 such leads were right).
-            return None
-        shown = f"{side.text}: {side.says}" if side.says else side.text
-        return f"{shown} {''.join(f'[{c.marker}]' for c, _ in taken)}"
 
     def rank(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
         """Every distinct sentence and sentence pair of the passages, scored against the question, best first."""

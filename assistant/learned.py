@@ -16,6 +16,7 @@ import numpy as np
 
 from .attribution import claim_label, passage_speaker, source_name
 from .conversation import Query
+from .disagreement import Sides
 from .embeddings import Embedder
 from .extractive import NOT_FOUND
 from .features import SENTENCE_FEATURES, Candidate, VectorCache, candidates, embed, featurize
@@ -78,6 +79,7 @@ class LearnedGenerator:
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.cache = cache or VectorCache(embedder, cache_size)
+        self.sides = Sides(self.cache.get)
         self._model = model
 
     @cached_property
@@ -126,7 +128,7 @@ class LearnedGenerator:
                     per_source.setdefault(cand.passage.source_id, cand)
             first = list(dict.fromkeys([*first, *per_source.values()]))
         claims = self._select(ranked, model, first=first, limit=max(self.max_sentences, len(first)))
-        return self._compose(claims, best, rival)
+        return self._compose(claims, best, rival, ev.question)
 
     def rank(self, ev: Evidence, model: AnswerModel) -> list[Candidate]:
         """Candidates with their probability of answering, best first."""
@@ -210,7 +212,7 @@ class LearnedGenerator:
                 sources.add(cand.passage.source_id)
         return claims
 
-    def _compose(self, claims: list[_Claim], best: Span | None, rival: Span | None) -> Answer:
+    def _compose(self, claims: list[_Claim], best: Span | None, rival: Span | None, question: Question) -> Answer:
         citations: list[Citation] = []
         lines: list[str] = []
         for claim in claims:
@@ -228,7 +230,11 @@ class LearnedGenerator:
             own = {c.marker for c in citations if c.quote == span.cand.text}
             return "".join(f"[{m}]" for m in sorted(own | {c.marker for c in citations if holds(c.quote, span.text)}))
 
-        if best is None:
+        if question.answer_type == "yesno":
+            # No span says yes or no (the best span's sentence still comes first among the claims): the lead is
+            # the no the quotes agree on, if any.
+            lead = self.sides.agreed(question, citations)
+        elif best is None:
             lead = None
         elif rival is not None:
             lead = f"Sources differ: {best.text} {marks(best)}; {rival.text} {marks(rival)}."

@@ -163,6 +163,16 @@ def test_the_learned_answer_leads_with_a_span_of_a_cited_sentence() -> None:
     assert any(span in c.quote for c in answer.citations)
 
 
+def test_a_yes_or_no_question_is_never_led_by_a_span_only_by_the_no_its_quotes_agree_on() -> None:
+    said = IRAN.model_copy(update={"text": "Mr. Kadhimi, who addressed the nation on television, said he wasn't hurt."})
+    gen = LearnedGenerator(FakeEmbedder(), model=AnswerModel.load(MODEL_FILE).model_copy(update={"refuse_below": 0.0}))
+    answer = gen.answer(Query.plain("Was Kadhimi hurt in the drone attack?"), [said, GENERAL])
+    assert answer.found and answer.lead == "No: wasn't hurt [1]" and answer.citations[0].quote == said.text
+    # where no quote says no, there is no lead: a name or a place from the quotes does not answer yes or no
+    other = gen.answer(Query.plain("Did Iran blame the United States?"), [GENERAL, IRAN])
+    assert other.found and other.lead is None and not other.text.startswith(("Iran", "United States"))
+
+
 def test_further_claims_need_a_share_of_the_best_probability() -> None:
     gen = LearnedGenerator(FakeEmbedder())
     ev = gen.prepare(Query.plain("Who did Iran blame for the drone attack?"), [GENERAL, IRAN])
