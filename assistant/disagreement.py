@@ -20,6 +20,7 @@ from .features import Embed, kin
 from .lexicon import LexiconMissing, relatives, warn_lexicon_missing
 from .models import Citation, Disagreement, Position
 from .questions import Question, counted_word
+from .tagging import tag_or_none
 from .terms import canonical, negated_base, stopwords, term_set, word_spans, words
 
 SAME_SIDE = 0.6  # cosine at which two named sides are one (MiniLM: name variants score ~0.7, rival parties <0.5)
@@ -280,7 +281,12 @@ def predicate_forms(question: Question, quotes: frozenset[str]) -> frozenset[str
     stop = stopwords()
     asked = [w for w in words(body) if w.strip(".'") not in stop and canonical(w) not in subject]
     rare = [w for w in asked if len(sets) < 2 or 2 * sum(canonical(w) in s for s in sets) <= len(sets)]
-    return frozenset(form for word in (rare or asked) for form in _relatives(word))
+    tagged = tag_or_none(question.text) or ()
+    # WordNet speaks for nouns, verbs and adjectives; a word mostly used otherwise brings only its own forms
+    # ("behind", a preposition, would bring "seat": its first noun sense is the buttocks).
+    other = {w.lower() for w, _, first in tagged if first[:2] not in ("NN", "VB", "JJ")}
+    return frozenset(form for word in (rare or asked)
+                     for form in ({canonical(word)} if word in other else _relatives(word)))
 
 
 def _relatives(word: str) -> frozenset[str]:
