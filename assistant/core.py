@@ -24,6 +24,7 @@ from .retrieval import LEXICAL_DIR, BM25Retriever, DenseRetriever, HybridRetriev
 from .scope import scope
 from .settings import Settings
 from .store import ChromaStore, open_store
+from .text import normalize
 from .vectors import SENTENCE_DIR, SentenceVectors, StoredEmbedder
 
 log = logging.getLogger(__name__)
@@ -262,8 +263,9 @@ class Assistant:
             raise InvalidQuestionError(
                 f'The question must be text, not {kind}: pass a string such as "Who did Iran blame?".'
             )
-        # "[1] [2]" copied along with a previous answer are markers, not words of the question.
-        question = _PASTED_MARKERS.sub(" ", question)
+        # "[1] [2]" copied along with a previous answer are markers, not words of the question; and the question is
+        # read with the articles' typography ("CENTCOM\u2019s" as "CENTCOM's"), as the corpus was cleaned.
+        question = normalize(_PASTED_MARKERS.sub(" ", question))
         if not question.strip():
             raise InvalidQuestionError("The question is empty: type a question about the articles.")
         limit = self.settings.max_question_chars

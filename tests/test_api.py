@@ -45,6 +45,12 @@ def test_markers_pasted_with_a_question_are_not_part_of_it(fake_assistant: Assis
         fake_assistant.ask("[1] [2]")
 
 
+def test_a_question_is_read_with_the_articles_typography(fake_assistant: Assistant) -> None:
+    # typed on a phone: curly apostrophes and quotes, a no-break space; the articles were cleaned to straight ones
+    typed = "Who did CENTCOM\u2019s commander call \u201cresponsible\u201d?\u00a0"
+    assert fake_assistant.resolve(typed).text == "Who did CENTCOM's commander call \"responsible\"?"
+
+
 def test_an_oversized_history_is_refused_with_what_to_do(fake_assistant: Assistant) -> None:
     history = [{"role": "user", "content": "Who did Iran blame?"}, {"role": "assistant", "content": "x" * 200_000}]
     with pytest.raises(InvalidQuestionError, match=r"history is 200,019 characters; the limit is 100,000\. Start"):
