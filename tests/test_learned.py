@@ -143,6 +143,26 @@ def test_a_span_wordnet_files_under_the_focus_is_marked_a_kind_of_it() -> None:
     assert kind["cucumbers"] and not kind["Food and Drug Administration"] and not kind["14"]
 
 
+def test_without_wordnet_no_span_is_marked_a_kind_and_the_answer_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from assistant import lexicon
+
+    monkeypatch.setattr(lexicon, "WORDNET_DIR", tmp_path)
+    for cached in (lexicon._wordnet, lexicon._noun_senses, lexicon._kinds, lexicon.warn_lexicon_missing):
+        cached.cache_clear()
+    try:
+        gen = LearnedGenerator(FakeEmbedder())
+        passage = IRAN.model_copy(update={"text": "The Food and Drug Administration recalled cucumbers in 14 states."})
+        ev = gen.prepare(Query.plain("Which vegetable was recalled?"), [passage])
+        found = [s for c in ev.cands for s in spans(c, ev.question)]
+        X = span_features(ev.question, found, ev.cands, gen.cache.get)
+        assert not X[:, SPAN_FEATURES.index("focus_kind")].any() and "make setup" in caplog.text
+    finally:
+        for cached in (lexicon._wordnet, lexicon._noun_senses, lexicon._kinds, lexicon.warn_lexicon_missing):
+            cached.cache_clear()
+
+
 def test_a_model_for_other_features_is_refused(tmp_path: Path) -> None:
     model = AnswerModel.load(MODEL_FILE)
     model.sentence.features = [*model.sentence.features[:-1], "renamed"]
