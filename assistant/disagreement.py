@@ -284,7 +284,7 @@ def predicate_forms(question: Question, quotes: frozenset[str]) -> frozenset[str
     tagged = tag_or_none(question.text) or ()
     # WordNet speaks for nouns, verbs and adjectives; a word mostly used otherwise brings only its own forms
     # ("behind", a preposition, would bring "seat": its first noun sense is the buttocks).
-    other = {w.lower() for w, _, first in tagged if first[:2] not in ("NN", "VB", "JJ")}
+    other = {w.lower() for w, pos in tagged if pos[:2] not in ("NN", "VB", "JJ")}
     return frozenset(form for word in (rare or asked)
                      for form in ({canonical(word)} if word in other else _relatives(word)))
 

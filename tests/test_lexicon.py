@@ -36,9 +36,9 @@ def test_install_joins_the_split_noun_file_byte_for_byte(tmp_path: Path, monkeyp
     noun = (root / "data.noun").read_bytes()
     assert noun == b"00000001 first line\n00000021 second line\n" and noun.index(b"00000021") == 20
     assert (root / "index.noun").read_bytes() == b"index.noun" and (root / "verb.exc").exists()
-    tagger = tmp_path / "wordnet" / "taggers" / "brill"  # Brill's tagger data, from the same package
+    tagger = tmp_path / "wordnet" / "taggers" / "brill"  # Brill's lexicon, from the same package
     assert {p.name: p.read_bytes() for p in tagger.iterdir()} == {
-        "lexicon.txt": b"lexicon.txt", "context.txt": b"context.txt", "LICENSE.txt": b"LICENSE.txt"}
+        "lexicon.txt": b"lexicon.txt", "LICENSE.txt": b"LICENSE.txt"}
 
 
 def test_install_refuses_a_package_that_is_not_the_pinned_one(tmp_path: Path) -> None:
