@@ -10,8 +10,9 @@ A pronoun ("he said") takes the last person named before the sentence in its pas
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from .models import Passage
+from .models import Citation, Passage
 
 MAX_SPEAKER_WORDS = 12  # a speaker is a noun phrase; past this the grammar has caught a clause, not a name
 CONTEXT_CHARS = 600  # how far back a pronoun speaker ("he said") looks for the person it stands for
@@ -258,3 +259,23 @@ def claim_label(outlets: list[str], speaker_name: str | None) -> str:
     if speaker_name and speaker_name.lower() not in carriers.lower():
         return f"{carriers}, citing {speaker_name}"
     return carriers
+
+
+NEAREST_SHOWN = 2  # closest passages shown with a refusal: a pointer to read on from, not an answer
+
+
+def cite(quote: str, passage: Passage, marker: int) -> Citation:
+    """A quote of a passage as a citation: its words verbatim, its source, and whose claim it is."""
+    return Citation(marker=marker, source_id=passage.source_id, title=passage.title, outlet=passage.outlet,
+                    quote=quote, speaker=passage_speaker(quote, passage))
+
+
+def closest(ranked: Iterable[tuple[str, Passage]], limit: int = NEAREST_SHOWN) -> list[Citation]:
+    """With a refusal: the first candidate of each source among `ranked` (best first, each close enough to show),
+    up to `limit` sources, as citations numbered from 1."""
+    shown: dict[str, tuple[str, Passage]] = {}
+    for quote, passage in ranked:
+        if len(shown) == limit:
+            break
+        shown.setdefault(passage.source_id, (quote, passage))
+    return [cite(quote, passage, i + 1) for i, (quote, passage) in enumerate(shown.values())]

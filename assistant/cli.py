@@ -10,16 +10,18 @@ from .core import Assistant
 from .errors import AssistantError
 from .evaluation import add_eval_commands
 from .models import Answer, IndexReport, Message
+from .rendering import NEAREST_HEADING
 from .settings import Settings
 
 
 def format_answer(answer: Answer) -> str:
     """The answer text followed by a numbered source list with the quoted passages."""
     lines = [answer.text]
-    if answer.citations:
-        lines.append("")
-        lines.append("Sources:")
-        for c in answer.citations:
+    for heading, cited in (("Sources:", answer.citations), (NEAREST_HEADING, answer.nearest)):
+        if cited:
+            lines.append("")
+            lines.append(heading)
+        for c in cited:
             outlet = f" ({c.outlet})" if c.outlet else ""
             lines.append(f"[{c.marker}] {c.source_id}: {c.title}{outlet}")
             said = f"{c.speaker}: " if c.speaker else ""

@@ -10,7 +10,7 @@ from .conversation import Query
 from .embeddings import Embedder
 from .errors import ConfigurationError
 from .extractive import NOT_FOUND, ExtractiveGenerator
-from .models import Answer, Disagreement, Passage
+from .models import Answer, Citation, Disagreement, Passage
 from .settings import Settings
 from .text import flatten
 
@@ -72,15 +72,17 @@ def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     """Drop every citation whose quote is not verbatim in a retrieved passage of the source it names.
 
     Its markers leave the text; a line left citing nothing leaves too. If nothing cited survives, the answer
-    becomes 'not found': an unsupported claim is never shown, and a refusal never carries citations.
+    becomes 'not found': an unsupported claim is never shown, and a refusal never carries citations (only the
+    closest passages, `nearest`, held to the same test).
     """
-    if not answer.found:
-        return Answer(text=answer.text, citations=[], found=False, dropped=answer.dropped, notes=answer.notes)
     texts: dict[str, list[str]] = {}
     for p in passages:
         texts.setdefault(p.source_id, []).append(flatten(p.text))
-    kept = [c for c in answer.citations
-            if flatten(c.quote) and any(flatten(c.quote) in t for t in texts.get(c.source_id, []))]
+    if not answer.found:
+        nearest = [c for c in answer.nearest if _verbatim(c, texts)]
+        return Answer(text=answer.text, citations=[], found=False, dropped=answer.dropped, notes=answer.notes,
+                      nearest=nearest)
+    kept = [c for c in answer.citations if _verbatim(c, texts)]
     if len(kept) == len(answer.citations):
         return answer
     dropped = {c.marker for c in answer.citations} - {c.marker for c in kept}
@@ -99,6 +101,12 @@ def ground(answer: Answer, passages: Sequence[Passage]) -> Answer:
     return Answer(text="\n".join(lines), citations=kept, found=True, lead=lead,
                   disagreements=_still_disputed(answer.disagreements, cited), dropped=answer.dropped,
                   notes=answer.notes)
+
+
+def _verbatim(citation: Citation, texts: dict[str, list[str]]) -> bool:
+    """The quote is word for word in a retrieved passage of the source it names."""
+    quote = flatten(citation.quote)
+    return bool(quote) and any(quote in t for t in texts.get(citation.source_id, []))
 
 
 def _still_disputed(disagreements: list[Disagreement], cited: set[int]) -> list[Disagreement]:

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .attribution import claim_label, passage_speaker, source_name
+from .attribution import cite, claim_label, closest, source_name
 from .conversation import Query
 from .disagreement import Sides
 from .embeddings import Embedder
@@ -117,7 +117,9 @@ class LearnedGenerator:
         model = model or self.model
         ranked = self.rank(ev, model)
         if not ranked or ranked[0].probability < model.refuse_below:
-            return Answer(text=NOT_FOUND, citations=[], found=False)
+            # The closest passages go with the refusal when they beat what off-topic questions get (`make train`).
+            nearest = closest((c.text, c.passage) for c in ranked if c.probability >= model.near_floor)
+            return Answer(text=NOT_FOUND, citations=[], found=False, nearest=nearest)
         best, rival = leads if leads is not None else self.lead_spans(ev, ranked, model)
         first = [s.cand for s in (best, rival) if s is not None]
         if ev.by_source:
@@ -218,9 +220,7 @@ class LearnedGenerator:
         for claim in claims:
             markers = []
             for cand in [claim.lead, *claim.support]:
-                citations.append(Citation(marker=len(citations) + 1, source_id=cand.passage.source_id,
-                                          title=cand.passage.title, outlet=cand.passage.outlet, quote=cand.text,
-                                          speaker=passage_speaker(cand.text, cand.passage)))
+                citations.append(cite(cand.text, cand.passage, len(citations) + 1))
                 markers.append(f"[{len(citations)}]")
             outlets = [source_name(c.passage.source_id, c.passage.outlet) for c in [claim.lead, *claim.support]]
             label = claim_label(outlets, citations[-1 - len(claim.support)].speaker)

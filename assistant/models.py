@@ -52,6 +52,9 @@ class Answer(BaseModel):
         default_factory=list, description="Sentences a language model wrote that no given passage supports, removed."
     )
     notes: list[str] = Field(default_factory=list, description="What the reader should know about how it was made.")
+    nearest: list[Citation] = Field(
+        default_factory=list, description="Only with 'not found': the passages that come closest, verbatim, for the "
+        "reader to judge. They do not answer the question, so they are not claims: `text` and `citations` hold none.")
 
 
 class Message(BaseModel):

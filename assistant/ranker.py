@@ -59,6 +59,9 @@ class AnswerModel(BaseModel):
     lead_floor: float = Field(
         default=1.01, description="The default answerer states a direct answer first when the span model's "
         "probability reaches this (calibrated out of fold: its leads are then more often right than wrong).")
+    near_floor: float = Field(
+        default=1.01, description="With a refusal, the closest passages are shown from this probability: above "
+        "the best candidate of 95% of questions asked over another question's passages (off topic).")
     trained_on: str = ""
     notes: dict[str, float | int | str] = Field(default_factory=dict)
 

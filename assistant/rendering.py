@@ -12,6 +12,9 @@ from .errors import AssistantError
 from .models import Answer, Citation, Document
 
 NOT_FOUND_HINT = "_No indexed article answers this. Try other words, or add articles to corpus/ and re-index._"
+NEAREST_HEADING = "Closest passages (they may not answer the question):"
+NEAREST_HINT = ("_No passage answers this clearly. The closest ones are with the sources, to judge for yourself; "
+                "or try other words._")
 NO_SOURCES = '<p class="nd-empty">Sources for the answer appear here: ask a question or pick an example.</p>'
 CONTEXT_CHARS = 220  # shown either side of a quote, within its paragraph
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -176,8 +179,12 @@ def sources_html(answer: Answer | None, turn: int, library: ArticleLibrary) -> s
     if answer is None:
         return NO_SOURCES
     if not answer.found or not answer.citations:
+        nearest = "".join(source_card(c, library.get(c.source_id), turn) for c in answer.nearest)
+        if nearest:
+            nearest = (f'<div class="nd-sources-list nd-nearest"><h3 class="nd-heading">'
+                       f"{html.escape(NEAREST_HEADING)}</h3>{nearest}</div>")
         return ('<p class="nd-empty nd-notfound">No source: the articles don\'t answer this question.</p>'
-                + dropped_html(answer))
+                + nearest + dropped_html(answer))
     cards = "".join(source_card(c, library.get(c.source_id), turn) for c in answer.citations)
     return (f'{differ_html(answer, turn)}<div class="nd-sources-list"><h3 class="nd-heading">Sources</h3>{cards}'
             f"</div>{dropped_html(answer)}")
@@ -213,7 +220,7 @@ def answer_markdown(answer: Answer, turn: int) -> str:
     """The answer as chat Markdown: article text escaped, each [n] a link to its source card."""
     notes = "".join(f"\n\n_{escape_md(n)}_" for n in answer.notes)
     if not answer.found:
-        return f"{escape_md(answer.text)}\n\n{NOT_FOUND_HINT}{notes}"
+        return f"{escape_md(answer.text)}\n\n{NEAREST_HINT if answer.nearest else NOT_FOUND_HINT}{notes}"
     return _cited_markdown(answer, turn) + notes
 
 

@@ -87,7 +87,8 @@ def test_ask_resolves_the_followup_once_and_passes_it_with_the_passages(fake_ass
 def test_answer_json_has_the_contract_fields() -> None:
     answer = Answer(text="t [1]", citations=[Citation(marker=1, source_id="s", title="T", quote="q")])
     data = answer.model_dump()
-    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent", "dropped", "notes"}
+    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent", "dropped", "notes",
+                         "nearest"}
     assert set(data["citations"][0]) == {"marker", "source_id", "title", "outlet", "quote", "speaker"}
 
 

@@ -75,7 +75,8 @@ def assert_cited_verbatim(answer: Answer) -> None:
 def test_ask_endpoint_answers_with_citations(app_url: str) -> None:
     data = Client(app_url, verbose=False).predict("Who did Iran blame?", api_name="/ask")
     answer = Answer.model_validate(data)
-    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent", "dropped", "notes"}
+    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent", "dropped", "notes",
+                         "nearest"}
     assert_cited_verbatim(answer)
     assert "Iran" in answer.text
 

@@ -35,6 +35,12 @@ def test_answer_is_printed_with_numbered_sources() -> None:
         '    "Iran condemned the attack."'
     )
     assert format_answer(Answer(text="The articles don't say.", found=False)) == "The articles don't say."
+    pointing = Answer(text="The articles don't say.", found=False, nearest=[
+        Citation(marker=1, source_id="001_x", title="Iran slams", outlet="Sputnik", quote="A 10,000-strong force.")])
+    assert format_answer(pointing) == (
+        "The articles don't say.\n\nClosest passages (they may not answer the question):\n"
+        '[1] 001_x: Iran slams (Sputnik)\n    "A 10,000-strong force."'
+    )
 
 
 def test_speakers_and_disagreements_are_printed() -> None:

@@ -181,7 +181,7 @@ def variant_report(tmp_path: Path) -> EvalReport:
                                    lead="Three [1]"),
         "Drone count?": Answer(text="Three [1]\n- a: Three drones were used. [1]", citations=[CITE_A],
                                lead="Three [1]"),  # a direct answer stating the fact
-        "Number of drones used?": NOT_FOUND,
+        "Number of drones used?": NOT_FOUND.model_copy(update={"nearest": [CITE_A]}),  # points to the fact
         # blame: the original and its second variant are equally wrong, the first variant right, so the original is
         # the worst phrasing (the first of equals)
         "Who blamed Iran?": Answer(text="Nobody knows. [1]", citations=[CITE_B]),
@@ -297,11 +297,12 @@ def test_each_phrasing_on_its_own_is_counted_by_outcome(variant_report: EvalRepo
     assert (variants["answerable"], variants["correct"], variants["refused"], variants["wrong_facts"]) == (4, 2, 1, 1)
     assert (variants["unanswerable_refused"], variants["unanswerable_answered"]) == (0, 1)
     # leads: of the 4 found variant answers 2 lead with a direct answer; both can be judged, one states the fact
+    # and the one refused variant points, among the closest passages shown with the refusal, to the fact
     assert variant_report.leads(True) == {"found": 4, "led": 2, "judged": 2, "right": 1, "differ": 0,
-                                          "differ_right": 0}
+                                          "differ_right": 0, "refused": 1, "pointed": 1}
     assert outcome_rows(variant_report)[1:] == [
-        ["as written", "1/2 (50%)", "0/2 (0%)", "1", "0", "1/1 (100%)", "1/2 (50%)", "1/1 (100%)", "-"],
-        ["variants", "2/4 (50%)", "1/4 (25%)", "1", "0", "0/1 (0%)", "2/4 (50%)", "1/2 (50%)", "-"],
+        ["as written", "1/2 (50%)", "0/2 (0%)", "1", "0", "1/1 (100%)", "1/2 (50%)", "1/1 (100%)", "-", "-"],
+        ["variants", "2/4 (50%)", "1/4 (25%)", "1", "0", "0/1 (0%)", "2/4 (50%)", "1/2 (50%)", "-", "1/1 (100%)"],
     ]
     assert "variants    2/4 (50%)" in format_table(variant_report)
     assert ("| variants | 2/4 (50%) | 1/4 (25%) | 1 | 0 | 0/1 (0%) | 2/4 (50%) | 1/2 (50%) |"

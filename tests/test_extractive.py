@@ -56,6 +56,23 @@ def test_weak_evidence_is_not_found() -> None:
     assert answer == Answer(text=NOT_FOUND, citations=[], found=False)
 
 
+def test_a_refusal_points_to_the_closest_passage_of_each_source_but_never_cites_it() -> None:
+    strict = ExtractiveGenerator(FakeEmbedder(), min_score=0.99)  # nothing is close enough to answer
+    refused = strict.answer(Query.plain("Who blamed the drone attack on militia groups?"), [GENERAL, IRAN])
+    assert not refused.found and refused.citations == [] and refused.text == NOT_FOUND
+    # the best candidate of each source, best first, numbered apart from any citation, with whose claim it is
+    assert [(c.marker, c.source_id) for c in refused.nearest] == [(1, "b"), (2, "a")]
+    assert refused.nearest[0].quote.startswith("Gen. Frank McKenzie blamed") and refused.nearest[0].speaker
+    assert all(c.quote in GENERAL.text + IRAN.text for c in refused.nearest)
+    # ground holds the closest passages to the same test as citations: verbatim in the source they name
+    forged = refused.model_copy(update={"nearest": [*refused.nearest, refused.nearest[1].model_copy(
+        update={"marker": 3, "quote": "Iran admitted it ordered the attack."})]})
+    assert ground(forged, [GENERAL, IRAN]).nearest == refused.nearest
+    # a passage no closer than an off-topic one is not offered
+    off_topic = strict.answer(Query.plain("What is the capital of France?"), [GENERAL, IRAN])
+    assert not off_topic.found and off_topic.nearest == []
+
+
 def test_ground_drops_quotes_not_in_the_passages() -> None:
     fabricated = Answer(
         text="- x: Iran on Sunday blamed the United States [1]\n- y: Iran admitted it [2]",

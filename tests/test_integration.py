@@ -51,6 +51,16 @@ def test_every_quote_is_verbatim_in_its_source(real_assistant: Assistant) -> Non
 def test_off_corpus_question_is_not_found(real_assistant: Assistant, question: str) -> None:
     answer = real_assistant.ask(question)
     assert answer.found is False and answer.citations == [] and "don't say" in answer.text
+    assert answer.nearest == []  # nothing in the articles comes closer than an off-topic passage
+
+
+def test_a_reworded_question_is_answered_or_pointed_to_the_passage_that_answers(real_assistant: Assistant) -> None:
+    # The article says "the shell, found on the roof of the building": the default refuses this rewording (its
+    # score falls under the refusal floor), and the refusal then shows that sentence among the closest passages.
+    answer = real_assistant.ask("What did police find on the rooftop of the PM's house, and what did they do with it?")
+    shown = answer.citations if answer.found else answer.nearest
+    assert any("found on the roof of the building" in c.quote for c in shown), answer
+    assert answer.found or (answer.citations == [] and len(answer.nearest) <= 2)
 
 
 def test_followup_uses_the_conversation(real_assistant: Assistant) -> None:

@@ -193,6 +193,22 @@ def test_a_yes_or_no_question_is_never_led_by_a_span_only_by_the_no_its_quotes_a
     assert other.found and other.lead is None and not other.text.startswith(("Iran", "United States"))
 
 
+def test_a_refusal_points_to_the_closest_passages_above_the_near_floor() -> None:
+    gen = LearnedGenerator(FakeEmbedder())
+    ev = gen.prepare(Query.plain("Who blamed the drone attack on militia groups?"), [GENERAL, IRAN])
+    ranked = gen.rank(ev, gen.model)
+    strict = gen.model.model_copy(update={"refuse_below": 1.01})  # nothing answers
+    shown = gen.decide(ev, strict.model_copy(update={"near_floor": 0.0}))
+    assert not shown.found and shown.citations == []
+    best_of: dict[str, str] = {}  # the best candidate of each source, best first
+    for cand in ranked:
+        best_of.setdefault(cand.passage.source_id, cand.text)
+    assert [c.quote for c in shown.nearest] == list(best_of.values()) and len(best_of) == 2
+    # nothing closer than what off-topic questions get: nothing shown
+    above_all = strict.model_copy(update={"near_floor": float(ranked[0].probability) + 0.01})
+    assert gen.decide(ev, above_all).nearest == []
+
+
 def test_further_claims_need_a_share_of_the_best_probability() -> None:
     gen = LearnedGenerator(FakeEmbedder())
     ev = gen.prepare(Query.plain("Who did Iran blame for the drone attack?"), [GENERAL, IRAN])

@@ -65,6 +65,19 @@ def test_fact_recall_fails_naming_the_missing_fact() -> None:
     assert check.reason == r"missing 1 of 2 facts: \bthree\b | \b3\b"
 
 
+def test_a_refusal_that_points_to_the_fact_is_still_a_refusal() -> None:
+    pointing = Answer(text="The articles don't say.", found=False, nearest=[cite()])
+    assert scorers.nearest_holds_fact(pointing, gold()) is True
+    assert scorers.nearest_holds_fact(REFUSED, gold()) is False
+    assert scorers.nearest_holds_fact(GOOD, gold()) is None  # found: not a refusal
+    assert scorers.nearest_holds_fact(pointing, gold("unanswerable")) is None  # no fact to point to
+    facts, answered = scorers.fact_recall(pointing, gold()), scorers.answered(pointing, gold())
+    assert facts is not None and not facts.passed and answered is not None and not answered.passed
+    # the closest passages are not citations: an unanswerable question refused with them is refused cleanly
+    clean = scorers.refusal(pointing, gold("unanswerable"))
+    assert clean is not None and clean.passed
+
+
 def test_fact_recall_fails_on_a_refusal() -> None:
     check = scorers.fact_recall(REFUSED, gold())
     assert check is not None and not check.passed and "missing 2 of 2" in check.reason

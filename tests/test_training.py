@@ -56,3 +56,9 @@ def test_the_strongest_regularisation_within_one_standard_error_of_the_best_is_c
     # a clear winner is kept
     assert train.choose_c({0.03: run(0.80, 0.02), 1.0: run(0.90, 0.02), 3.0: run(0.85, 0.02)}) == 1.0
     assert train.criterion({"lead_f1": 0.4, "accuracy": 0.5}) == pytest.approx(0.9)
+
+
+def test_the_near_floor_beats_the_best_off_topic_passage_of_95_percent_of_questions(train: ModuleType) -> None:
+    best = [i / 100 for i in range(101)]  # off-topic best scores 0.00 .. 1.00
+    assert train.off_topic_quantile(best) == pytest.approx(0.95)
+    assert train.off_topic_quantile([]) == 1.01  # no off-topic questions: never show

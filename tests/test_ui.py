@@ -233,6 +233,16 @@ def test_not_found_says_so_and_shows_no_sources(ui: ChatHandlers, backend: FakeB
     assert "No source: the articles don't answer this question." in panel
 
 
+def test_a_refusal_shows_the_closest_passages_as_such(ui: ChatHandlers, backend: FakeBackend) -> None:
+    nearest = drones_answer().citations[0]
+    backend.enqueue(Answer(text="The articles don't say.", found=False, nearest=[nearest]))
+    chat, panel, *_ = run(ui, "How many UAVs?")[-1]
+    assert chat[-1]["content"].startswith("The articles don't say.\n\n_No passage answers this clearly.")
+    assert "No source: the articles don't answer this question." in panel
+    heading = panel.index("Closest passages (they may not answer the question):")
+    assert heading < panel.index('class="nd-source"') and html.escape(nearest.quote, quote=False) in panel
+
+
 def test_invalid_question_becomes_a_notice_and_the_text_is_kept(ui: ChatHandlers, backend: FakeBackend) -> None:
     backend.enqueue(InvalidQuestionError("The question is 3,000 characters long; the limit is 2,000. Shorten it."))
     steps = run(ui, "x" * 3000, [{"role": "user", "content": "earlier"}], [])
@@ -289,7 +299,7 @@ def test_ask_api_returns_the_answer_fields_and_keeps_the_session(ui: ChatHandler
     backend.enqueue(drones_answer(), InvalidQuestionError("The question is empty: type a question about the articles."))
     data, turns = ui.ask_api("How many drones?", [])
     assert Answer.model_validate(data) == drones_answer()
-    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent", "dropped", "notes"}
+    assert set(data) == {"text", "citations", "found", "lead", "disagreements", "silent", "dropped", "notes", "nearest"}
     assert set(data["citations"][0]) == {"marker", "source_id", "title", "outlet", "quote", "speaker"}
     with pytest.raises(gr.Error, match="The question is empty: type a question about the articles."):
         ui.ask_api("", turns)

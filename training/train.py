@@ -53,6 +53,7 @@ SPAN_POSITIVE_F1 = 0.67  # a span sharing two thirds of its words with the gold 
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse L2 strengths tried, strongest regularisation first (choose_c)
 UNANSWERABLE_DEPTH = 40  # passages fetched to have top_k left once the evidence is taken out
 FALSE_REFUSAL_BUDGET = 0.02  # the product's target: at most 2% of answerable questions refused
+NEAR_QUANTILE = 0.95  # a closest passage shown with a refusal beats the best off-topic passage of 95% of questions
 MAX_MEDIAN_WORDS = 45  # the product's brevity target; further claims are shown only within it
 CLAIM_FLOORS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01)  # tried in turn; 1.01: no further claims
 CLAIM_SHARES = (0.0, 0.5, 0.7, 0.85)  # with each floor: the share of the best probability a further claim needs
@@ -196,6 +197,8 @@ def train(items: Sequence[Item], gen: LearnedGenerator, c: float) -> AnswerModel
     model.span = _fit(X, y, SPAN_FEATURES, c) if y.any() else placeholder
     model.refuse_below = refusal_floor(items, gen, model)
     model.claim_floor, model.claim_share = claim_floor(items, gen, model)
+    model.near_floor = off_topic_quantile([float(gen.rank(it.offtopic, model)[0].probability) for it in items
+                                           if it.offtopic is not None and it.offtopic.cands])
     return model
 
 
@@ -246,6 +249,26 @@ def extractive_floor(items: Sequence[Item], vectors: _StoredVectors) -> float:
         ranked = ext.rank(it.answerable.question.text, passages)
         best.append(ranked[0].score if ranked else 0.0)
     return budget_floor(best)
+
+
+def extractive_near_floor(items: Sequence[Item], vectors: _StoredVectors) -> float:
+    """The score the default answerer's closest passage must reach to be shown with a refusal: the NEAR_QUANTILE
+    quantile of its best score when each question is asked over another question's passages (off topic)."""
+    ext = ExtractiveGenerator(cast(Embedder, vectors), leads=False)
+    best = []
+    for it in items:
+        ev = it.offtopic
+        if ev is not None and ev.cands and it.answerable.q_vec is not None:
+            vectors.query = it.answerable.q_vec
+            passages = list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
+            ranked = ext.rank(it.answerable.question.text, passages)
+            best.append(ranked[0].score if ranked else 0.0)
+    return off_topic_quantile(best)
+
+
+def off_topic_quantile(best: Sequence[float]) -> float:
+    """The NEAR_QUANTILE quantile of off-topic best scores: a closer passage beats nearly every off-topic one."""
+    return float(np.quantile(np.asarray(best, dtype=float), NEAR_QUANTILE)) if best else 1.01
 
 
 def default_quotes(items: Sequence[Item], vectors: _StoredVectors) -> dict[str, list[str]]:
@@ -411,10 +434,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "claim_floor": model.claim_floor,
         "claim_share": model.claim_share,
         "lead_floor": round(model.lead_floor, 4),
+        "near_floor": round(model.near_floor, 4),
         # the default answerer's leads, out of fold (span model trained on the other folds), with that floor
         "default_leads_cross_validated": {k: round(v, 4) for k, v in default_leads.items()},
         # what the default answerer's hand-set refusal floor (0.45) would be if calibrated the same way
         "extractive_refuse_below": round(extractive_floor(items, vectors), 4),
+        # the score a closest passage must reach to be shown with the default's refusal (NEAR_FLOOR, 0.33)
+        "extractive_near_floor": round(extractive_near_floor(items, vectors), 4),
     }, indent=1) + "\n", encoding="utf-8")
     print(f"chosen C={best_c}; cross-validated: " + ", ".join(f"{k} {v:.3f}" for k, v in cv.items()))
     print(f"wrote {args.out} and {args.scores} in {time.perf_counter() - started:.0f}s")

@@ -58,7 +58,7 @@ def outcome_rows(report: EvalReport) -> list[list[str]]:
         return f"{n}/{of} ({n / of:.0%})" if of else "-"
 
     rows = [["phrasings", "correct", "refused", "wrong facts", "other check", "unanswerable refused",
-             "answers with a lead", "direct leads right", "sides shown right"]]
+             "answers with a lead", "direct leads right", "sides shown right", "refusals pointing to a fact"]]
     for label, variants in (("as written", False), ("variants", True)):
         c = report.outcomes(variants)
         if c["answerable"] + c["unanswerable"] == 0:
@@ -67,7 +67,8 @@ def outcome_rows(report: EvalReport) -> list[list[str]]:
         rows.append([label, share(c["correct"], c["answerable"]), share(c["refused"], c["answerable"]),
                      str(c["wrong_facts"]), str(c["other_check"]),
                      share(c["unanswerable_refused"], c["unanswerable"]), share(lead["led"], lead["found"]),
-                     share(lead["right"], lead["judged"]), share(lead["differ_right"], lead["differ"])])
+                     share(lead["right"], lead["judged"]), share(lead["differ_right"], lead["differ"]),
+                     share(lead["pointed"], lead["refused"])])
     return rows
 
 
@@ -169,7 +170,8 @@ def to_markdown(report: EvalReport, chart_name: str) -> str:
             "Answerable phrasings: correct (every check passed), refused, answered without every gold fact, or "
             "right facts but another check failed; unanswerable phrasings: refused. Found answers that start with "
             "a direct answer (a lead), and of the single direct answers (not 'Sources differ') to questions with "
-            "gold facts, how many state one.",
+            "gold facts, how many state one. Refusals of answerable phrasings that show, among the closest "
+            "passages offered with them, one stating a gold fact (still refusals: they count as refused).",
             "",
             _md_table(outcome_rows(report)),
         ]

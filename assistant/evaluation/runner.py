@@ -95,6 +95,9 @@ class PhrasingResult(BaseModel):
     differ_facts: bool | None = Field(default=None, description="Every quote cited for a side where sources differ "
                                       "states a gold fact (None: no disagreement shown; see "
                                       "scorers.differ_holds_facts).")
+    nearest_fact: bool | None = Field(default=None, description="A refusal of an answerable question shows, among "
+                                      "its closest passages, one that states a gold fact (None: not a refusal of "
+                                      "an answerable question; see scorers.nearest_holds_fact).")
 
     @property
     def passed(self) -> bool:
@@ -227,10 +230,14 @@ class EvalReport(BaseModel):
     def leads(self, variants: bool) -> dict[str, int]:
         """Of the found answers (originals, or else every variant): how many lead with a direct answer, how many
         of those are a single answer (not 'Sources differ') that can be judged against gold facts, and how many
-        of those state one."""
-        counts = dict.fromkeys(["found", "led", "judged", "right", "differ", "differ_right"], 0)
+        of those state one; and of the refusals of answerable questions, how many point to a passage stating a
+        gold fact among the closest passages shown with them."""
+        counts = dict.fromkeys(["found", "led", "judged", "right", "differ", "differ_right", "refused",
+                                "pointed"], 0)
         for r in self.results:
             for p in (r.variants if variants else [r]):
+                counts["refused"] += p.nearest_fact is not None
+                counts["pointed"] += p.nearest_fact is True
                 if p.answer.found:
                     counts["found"] += 1
                     counts["led"] += p.answer.lead is not None
@@ -311,6 +318,7 @@ def _ask(
         seconds=time.perf_counter() - t,
         lead_fact=scorers.lead_holds_fact(answer, gold),
         differ_facts=scorers.differ_holds_facts(answer, gold),
+        nearest_fact=scorers.nearest_holds_fact(answer, gold),
     )
 
 
@@ -353,6 +361,7 @@ def run_eval(
                     seconds=original.seconds,
                     lead_fact=original.lead_fact,
                     differ_facts=original.differ_facts,
+                    nearest_fact=original.nearest_fact,
                     variants=variants,
                     gated=q.gated,
                 )

@@ -75,6 +75,15 @@ def differ_holds_facts(answer: Answer, gold: GoldQuestion) -> bool | None:
     return all(any(_search(p, quotes.get(m, "")) for alts in gold.facts for p in alts) for m in markers)
 
 
+def nearest_holds_fact(answer: Answer, gold: GoldQuestion) -> bool | None:
+    """Whether a refusal of an answerable question points to a passage stating one of its gold facts (among the
+    closest passages shown with it); None for found answers and questions without gold facts. Reported, not gated:
+    a refusal is still a refusal."""
+    if answer.found or not gold.facts:
+        return None
+    return any(_search(p, flatten(c.quote)) for c in answer.nearest for alts in gold.facts for p in alts)
+
+
 def sides_cited(answer: Answer, gold: GoldQuestion) -> Check | None:
     """A disputed question: each side (fact) is in a cited quote, so it is cited to an article that says it."""
     if gold.kind != "disputed" or not gold.facts:
