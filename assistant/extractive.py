@@ -21,7 +21,7 @@ from .attribution import cite, claim_label, closest, source_name
 from .conversation import Query
 from .disagreement import Sides, differ_line
 from .embeddings import Embedder
-from .features import TIME_WORDS, VectorCache, counts, kin, names_beyond
+from .features import MIN_WORDS, TIME_WORDS, VectorCache, counts, kin, names_beyond
 from .features import clauses as _clauses
 from .models import Answer, Citation, Disagreement, Passage
 from .questions import NAME_Q, Question, counted_noun, counted_word
@@ -260,7 +260,7 @@ class ExtractiveGenerator:
         for passage in passages:
             # A sentence that asks (an FAQ heading, a rhetorical question) answers nothing.
             sents = [s for s in split_sentences(passage.text)
-                     if len(s.text.split()) >= 4 and not s.text.rstrip("\"' ").endswith("?")]
+                     if len(s.text.split()) >= MIN_WORDS and not s.text.rstrip("\"' ").endswith("?")]
             for i, sent in enumerate(sents):
                 spans = [(sent.start, sent.end, sent.start)]
                 # News often names a thing in one sentence and answers in the next. Only within a paragraph:

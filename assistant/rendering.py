@@ -179,12 +179,13 @@ def sources_html(answer: Answer | None, turn: int, library: ArticleLibrary) -> s
     if answer is None:
         return NO_SOURCES
     if not answer.found or not answer.citations:
-        nearest = "".join(source_card(c, library.get(c.source_id), turn) for c in answer.nearest)
-        if nearest:
-            nearest = (f'<div class="nd-sources-list nd-nearest"><h3 class="nd-heading">'
-                       f"{html.escape(NEAREST_HEADING)}</h3>{nearest}</div>")
-        return ('<p class="nd-empty nd-notfound">No source: the articles don\'t answer this question.</p>'
-                + nearest + dropped_html(answer))
+        if not answer.nearest:
+            return ('<p class="nd-empty nd-notfound">No source: the articles don\'t answer this question.</p>'
+                    + dropped_html(answer))
+        cards = "".join(source_card(c, library.get(c.source_id), turn) for c in answer.nearest)
+        return ('<p class="nd-empty nd-notfound">No source answers this question clearly.</p>'
+                f'<div class="nd-sources-list nd-nearest"><h3 class="nd-heading">{html.escape(NEAREST_HEADING)}</h3>'
+                f"{cards}</div>{dropped_html(answer)}")
     cards = "".join(source_card(c, library.get(c.source_id), turn) for c in answer.citations)
     return (f'{differ_html(answer, turn)}<div class="nd-sources-list"><h3 class="nd-heading">Sources</h3>{cards}'
             f"</div>{dropped_html(answer)}")

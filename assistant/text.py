@@ -54,6 +54,7 @@ _PHOTO_LINE = re.compile(
     re.IGNORECASE,
 )
 # "<name> in: <post title>": the header of a blog-comment widget; everything after it is comments.
+LATIN_SHARE = 0.5  # a line under half Latin letters is a foreign UI string: an article quoting a name keeps its line
 _COMMENT_WIDGET = re.compile(r"^\S+ in: .+$")
 _BREADCRUMB = re.compile(r"^[\w .&-]{1,30}( / [\w .&-]{1,30})+$")
 _SENTENCE_END = re.compile(r"([.!?][\"')\]]*|[:;,])$")
@@ -67,7 +68,7 @@ def _is_foreign_ui(line: str) -> bool:
     if not letters:
         return False
     latin = sum(1 for c in letters if c.isascii() or "LATIN" in unicodedata.name(c, ""))
-    return latin / len(letters) < 0.5
+    return latin / len(letters) < LATIN_SHARE
 
 
 def is_boilerplate(line: str) -> bool:

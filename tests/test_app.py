@@ -215,6 +215,28 @@ def test_browser_asks_and_shows_sources(app_url: str, tmp_path: Path, width: int
 
 
 @pytest.mark.browser
+def test_browser_shows_the_closest_passages_of_a_refusal_as_such(app_url: str, tmp_path: Path) -> None:
+    """A reworded question the default refuses: the chat says so, and the panel offers the closest passages under
+    their own heading, one of them the sentence that answers ("a former intelligence official")."""
+    with _ready_page(app_url) as (sync_api, page):
+        box = page.get_by_placeholder("Ask about the articles…")
+        box.fill("Kadhimi's previous career?")
+        box.press("Enter")
+        nearest = page.locator("#nd-sources .nd-nearest")
+        nearest.wait_for(timeout=60_000)
+        sync_api.expect(nearest.locator("h3")).to_have_text("Closest passages (they may not answer the question):")
+        sync_api.expect(page.locator("#nd-sources .nd-notfound")).to_be_visible()
+        sync_api.expect(nearest.locator(".nd-context mark", has_text="a former intelligence official")).to_have_count(1)
+        page.wait_for_timeout(1500)  # let the stream finish
+        answer = page.locator("#nd-chat .bot").last.inner_text()
+        assert answer.startswith("The articles don't say.") and "No passage answers this clearly" in answer
+        shot = tmp_path / "screenshot-nearest.png"
+        page.screenshot(path=str(shot))
+        if target := os.environ.get("NEWSDESK_SCREENSHOT_DIR"):
+            shutil.copy(shot, Path(target) / shot.name)
+
+
+@pytest.mark.browser
 def test_browser_shows_where_the_sources_differ(app_url: str, tmp_path: Path) -> None:
     """A disputed question: the answer leads with each side, and a block above the cards links each to its card."""
     with _ready_page(app_url) as (sync_api, page):

@@ -238,7 +238,7 @@ def test_a_refusal_shows_the_closest_passages_as_such(ui: ChatHandlers, backend:
     backend.enqueue(Answer(text="The articles don't say.", found=False, nearest=[nearest]))
     chat, panel, *_ = run(ui, "How many UAVs?")[-1]
     assert chat[-1]["content"].startswith("The articles don't say.\n\n_No passage answers this clearly.")
-    assert "No source: the articles don't answer this question." in panel
+    assert "No source answers this question clearly." in panel
     heading = panel.index("Closest passages (they may not answer the question):")
     assert heading < panel.index('class="nd-source"') and html.escape(nearest.quote, quote=False) in panel
 
