@@ -97,7 +97,7 @@ def term_set(text: str) -> set[str]:
 _AUX = r"(?:did|does|do|has|have|had|is|was|were|are|will|would|could|can|should)"
 _SUBJECT_Q = re.compile(
     rf"^(?i:(?:(?:who|whom|what|which|when|where|why|how(?: \w+)?)\s+(?:\w+\s+)?)?{_AUX}\s+(?:the\s+|a\s+|an\s+)?)"
-    r"(?P<subject>(?:(?:[A-Z][\w.'-]*|al-\w+|of)\s*)+)"
+    r"(?P<subject>(?:(?:[A-Z][\w.'-]*|al-\w+|of\b)\s*)+)"
 )
 
 
@@ -110,6 +110,8 @@ def question_subject(question: str) -> set[str]:
     if not m:
         return set()
     names = [w for w in m.group("subject").split() if w != "of"]
+    if not names:  # "Who has of ...": no name at all
+        return set()
     if names[-1].endswith("'s") and question.strip()[m.end() :][:1].islower():
         # "Iran's foreign ministry spokesman": the actor is the spokesman, whom articles often name instead
         # ("Khatibzadeh urged ..."); the name in the question only qualifies him, so it cannot be required.

@@ -9,7 +9,7 @@ from assistant.extractive import NOT_FOUND, ExtractiveGenerator
 from assistant.features import VectorCache
 from assistant.generation import ground
 from assistant.models import Answer, Citation, Passage
-from assistant.terms import is_agent, question_subject
+from assistant.terms import canonical, is_agent, question_subject
 
 from .fakes import FakeEmbedder
 
@@ -30,6 +30,15 @@ def test_subject_of_question_matters() -> None:
     assert not is_agent("Iran has been blamed for the drone attack.", {"iran"})
     assert is_agent("Iran on Sunday blamed the United States.", {"iran"})
     assert not is_agent("McKenzie blamed Iranian-backed militia groups.", {"iran"})
+
+
+def test_a_word_starting_with_of_is_no_subject() -> None:
+    # "often" began with the "of" that joins names ("Prime Minister of Iraq"): the subject was "of" alone, no name,
+    # and reading it raised IndexError, so the question could not be answered at all
+    assert question_subject("Who has often criticised Kadhimi?") == set()
+    assert question_subject("Who has officially condemned the attack?") == set()
+    assert question_subject("What did the Prime Minister of Iraq say?") == {canonical("Prime"), canonical("Minister"),
+                                                                            canonical("Iraq")}
 
 
 def test_answer_cites_the_sentence_whose_subject_matches() -> None:
