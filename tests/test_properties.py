@@ -1,4 +1,5 @@
-"""Property-based tests (hypothesis): the cleaner, the chunker and grounding hold on arbitrary text."""
+"""Property-based tests (hypothesis): the cleaner, the chunker, grounding and the question readers hold on
+arbitrary text."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from assistant.chunking import chunk_document
 from assistant.corpus import parse_article
 from assistant.generation import ground
 from assistant.models import Answer, Citation, Passage
+from assistant.questions import Question, counted_noun
 from assistant.sentences import split_sentences
+from assistant.terms import question_subject
 from assistant.text import clean_lines, flatten
 
 # Words, punctuation, quotes, non-Latin script, control characters and line breaks: what scraped pages contain.
@@ -75,3 +78,28 @@ def test_grounded_answers_cite_only_verbatim_quotes_and_match_their_markers(
         assert c.quote and any(c.quote in p.text for p in PASSAGES if p.source_id == c.source_id)
     if not answer.found:
         assert answer.citations == [] and answer.text == "The articles don't say."
+
+
+# Question-shaped text: question words, auxiliaries, names with and without "'s", the "of" that joins names and
+# words that begin like it, counts, and anything else. A reader that raises here cannot answer the question.
+QUESTION_WORD = st.one_of(
+    st.sampled_from(["Who", "What", "Which", "When", "Where", "Why", "How", "How many", "According to", "did",
+                     "has", "was", "is", "will", "the", "a", "of", "often", "officially", "off", "of the", "Iran",
+                     "Iran's", "Prime", "Minister", "al-Kadhimi", "Kadhimi's", "U.S.", "say", "said", "blame",
+                     "drones", "name", "3", "?", "'s", ",", "’s", "\"", "-", "name of the"]),
+    WORD,
+)
+QUESTION = st.tuples(
+    st.sampled_from(["", "Who", "What", "Which", "How many", "When"]),
+    st.sampled_from(["", "did", "has", "was", "will"]),
+    st.lists(QUESTION_WORD, min_size=1, max_size=12),
+).map(lambda parts: " ".join([parts[0], parts[1], *parts[2]]).strip())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(QUESTION)
+def test_the_question_readers_never_crash(text: str) -> None:
+    question = Question.of(text)
+    assert isinstance(question.focus, str | None) and isinstance(question.one_account, bool)
+    assert isinstance(question.known, frozenset) and isinstance(question_subject(text), set)
+    assert counted_noun(text) is None or isinstance(counted_noun(text), str)
