@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+LATIN_SHARE = 0.5  # a line under half Latin letters is a foreign UI string: an article quoting a name keeps its line
 _QUOTES = str.maketrans(
     {
         "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
@@ -54,7 +55,6 @@ _PHOTO_LINE = re.compile(
     re.IGNORECASE,
 )
 # "<name> in: <post title>": the header of a blog-comment widget; everything after it is comments.
-LATIN_SHARE = 0.5  # a line under half Latin letters is a foreign UI string: an article quoting a name keeps its line
 _COMMENT_WIDGET = re.compile(r"^\S+ in: .+$")
 _BREADCRUMB = re.compile(r"^[\w .&-]{1,30}( / [\w .&-]{1,30})+$")
 _SENTENCE_END = re.compile(r"([.!?][\"')\]]*|[:;,])$")

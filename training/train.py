@@ -197,9 +197,14 @@ def train(items: Sequence[Item], gen: LearnedGenerator, c: float) -> AnswerModel
     model.span = _fit(X, y, SPAN_FEATURES, c) if y.any() else placeholder
     model.refuse_below = refusal_floor(items, gen, model)
     model.claim_floor, model.claim_share = claim_floor(items, gen, model)
-    model.near_floor = off_topic_quantile([float(gen.rank(it.offtopic, model)[0].probability) for it in items
-                                           if it.offtopic is not None and it.offtopic.cands])
     return model
+
+
+def learned_near_floor(items: Sequence[Item], gen: LearnedGenerator, model: AnswerModel) -> float:
+    """The probability the learned answerer's closest passage must reach to be shown with a refusal: the
+    NEAR_QUANTILE quantile of its best probability over off-topic passages (another question's)."""
+    return off_topic_quantile([float(gen.rank(it.offtopic, model)[0].probability) for it in items
+                               if it.offtopic is not None and it.offtopic.cands])
 
 
 class _StoredVectors:
@@ -238,7 +243,12 @@ def _default_answerer(
         ev = it.answerable
         if ev.cands and ev.q_vec is not None and (not in_reach or (it.labels == 1).any()):
             vectors.query = ev.q_vec
-            yield it, ext, list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
+            yield it, ext, _passages(ev)
+
+
+def _passages(ev: Evidence) -> list[Passage]:
+    """The passages an evidence's candidates come from, in order."""
+    return list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
 
 
 def extractive_floor(items: Sequence[Item], vectors: _StoredVectors) -> float:
@@ -254,14 +264,10 @@ def extractive_floor(items: Sequence[Item], vectors: _StoredVectors) -> float:
 def extractive_near_floor(items: Sequence[Item], vectors: _StoredVectors) -> float:
     """The score the default answerer's closest passage must reach to be shown with a refusal: the NEAR_QUANTILE
     quantile of its best score when each question is asked over another question's passages (off topic)."""
-    ext = ExtractiveGenerator(cast(Embedder, vectors), leads=False)
     best = []
-    for it in items:
-        ev = it.offtopic
-        if ev is not None and ev.cands and it.answerable.q_vec is not None:
-            vectors.query = it.answerable.q_vec
-            passages = list({c.passage.chunk_id: c.passage for c in ev.cands}.values())
-            ranked = ext.rank(it.answerable.question.text, passages)
+    for it, ext, _ in _default_answerer(items, vectors, in_reach=False):
+        if it.offtopic is not None and it.offtopic.cands:
+            ranked = ext.rank(it.answerable.question.text, _passages(it.offtopic))
             best.append(ranked[0].score if ranked else 0.0)
     return off_topic_quantile(best)
 
@@ -421,6 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = train(items, gen, best_c)
     vectors = _StoredVectors(items, assistant.embedder)
     model.lead_floor, default_leads = default_lead_floor(items, gen, runs[best_c][1], default_quotes(items, vectors))
+    model.near_floor = learned_near_floor(items, gen, model)  # shown only with refusals: not scored in the folds
     cv = grid[best_c]
     model.trained_on = f"RealTime QA dev, {len(items)} questions (weak labels); C={best_c}"
     model.notes = {f"cv_{k}": round(v, 4) for k, v in cv.items()}
