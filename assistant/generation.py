@@ -14,8 +14,8 @@ from .models import Answer, Citation, Disagreement, Passage
 from .settings import Settings
 from .text import flatten
 
-GENERATORS = ("extractive", "learned", "openai", "local")
-OFFLINE_GENERATORS = ("extractive", "learned")  # the ones that need no model server or model file
+GENERATORS = ("reader", "extractive", "learned", "openai", "local")
+OFFLINE_GENERATORS = ("reader", "extractive", "learned")  # the ones that need no model server or model file
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -31,6 +31,10 @@ class Generator(Protocol):
 
 def make_generator(settings: Settings, embedder: Embedder) -> Generator:
     """The answerer named by `settings.generator`."""
+    if settings.generator == "reader":
+        from .reading import ReaderGenerator
+
+        return ReaderGenerator(max_sentences=settings.max_sentences)
     if settings.generator == "extractive":
         return ExtractiveGenerator(embedder, max_sentences=settings.max_sentences, min_score=settings.min_score)
     if settings.generator == "learned":

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 
 from assistant.conversation import Query
 from assistant.models import Answer, Passage
+from assistant.reader import Calibration, Span
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -74,3 +75,26 @@ class FakeChat:
         self.sent.append(messages)
         for i, word in enumerate(self.reply.split(" ")):
             yield word if i == 0 else " " + word
+
+
+class FakeReader:
+    """Finds the given phrases in the passages, each with the margin it was given."""
+
+    def __init__(self, phrases: dict[str, float], calibration: Calibration | None = None) -> None:
+        self.phrases = phrases
+        self._calibration = calibration or Calibration(threshold=0.6, near=0.3)
+        self.calls: list[tuple[str, list[str]]] = []
+
+    @property
+    def calibration(self) -> Calibration:
+        return self._calibration
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Span]:
+        self.calls.append((question, list(passages)))
+        spans = []
+        for i, text in enumerate(passages):
+            for phrase, margin in self.phrases.items():
+                at = text.find(phrase)
+                if at >= 0:
+                    spans.append(Span(i, at, at + len(phrase), phrase, margin))
+        return spans

@@ -15,9 +15,10 @@ from assistant.generation import Generator, ground
 from assistant.learned import LearnedGenerator
 from assistant.llm import LLMGenerator
 from assistant.models import Answer, Citation, Passage
+from assistant.reading import ReaderGenerator
 from assistant.verify import Verifier
 
-from .fakes import FakeChat, FakeEmbedder, FakeGenerator
+from .fakes import FakeChat, FakeEmbedder, FakeGenerator, FakeReader
 
 PASSAGES = [
     Passage(chunk_id="a::0", source_id="a", title="Iran looks to shift blame", outlet=None,
@@ -64,6 +65,8 @@ GENERATORS: list[tuple[str, Callable[[], Generator], bool]] = [  # (name, factor
     ("fake", _fake, False),
     ("extractive-fake-vectors", lambda: ExtractiveGenerator(FakeEmbedder(), min_score=0.2), False),
     ("learned-fake-vectors", lambda: LearnedGenerator(FakeEmbedder()), False),
+    ("reader-fake-reader", lambda: ReaderGenerator(FakeReader({"the United States": 2.0, "Three": 1.0})), False),
+    ("reader", ReaderGenerator, True),
     ("extractive-minilm", lambda: ExtractiveGenerator(_minilm()), True),
     ("learned-minilm", lambda: LearnedGenerator(_minilm()), True),
     ("llm-fake-chat-fake-vectors", lambda: _llm(FakeEmbedder()), False),
