@@ -200,27 +200,32 @@ class Reader:
         passage order; an empty passage gives none."""
         if not passages:
             return []
-        import torch
+        return read_pairs(self._model, self._tokenizer, [question] * len(passages), passages, self.batch_size)
 
-        features = encode(self._tokenizer, [question] * len(passages), passages)
-        mapping = features["overflow_to_sample_mapping"]
-        spans: list[Span] = []
-        order = sorted(range(len(mapping)), key=lambda i: len(features["input_ids"][i]))  # less padding
-        for offset in range(0, len(order), self.batch_size):
-            rows = order[offset:offset + self.batch_size]
-            batch = self._tokenizer.pad({key: [features[key][i] for i in rows]
-                                         for key in ("input_ids", "attention_mask", "token_type_ids")},
-                                        return_tensors="pt")
-            with torch.inference_mode():
-                out = self._model(**batch)
-            starts, ends = out.start_logits.tolist(), out.end_logits.tolist()
-            for k, row in enumerate(rows):
-                start, end, score = best_span(starts[k], ends[k], features.sequence_ids(row))
-                if score == -math.inf:
-                    continue
-                offsets = features["offset_mapping"][row]
-                first, last = offsets[start][0], offsets[end][1]
-                passage = mapping[row]
-                spans.append(Span(passage, first, last, passages[passage][first:last],
-                                  score - (starts[k][0] + ends[k][0])))
-        return sorted(spans, key=lambda s: (s.passage, s.start))
+
+def read_pairs(model: Any, tokenizer: Any, questions: Sequence[str], passages: Sequence[str],
+               batch_size: int = BATCH) -> list[Span]:
+    """The best span of each window of question i over passage i (`Span.passage` is i), in pair order: the one
+    reading path of the answerer and of the training script's validation."""
+    import torch
+
+    features = encode(tokenizer, questions, passages)
+    mapping = features["overflow_to_sample_mapping"]
+    spans: list[Span] = []
+    order = sorted(range(len(mapping)), key=lambda i: len(features["input_ids"][i]))  # less padding
+    for offset in range(0, len(order), batch_size):
+        rows = order[offset:offset + batch_size]
+        batch = tokenizer.pad({key: [features[key][i] for i in rows]
+                               for key in ("input_ids", "attention_mask", "token_type_ids")}, return_tensors="pt")
+        with torch.inference_mode():
+            out = model(**batch)
+        starts, ends = out.start_logits.tolist(), out.end_logits.tolist()
+        for k, row in enumerate(rows):
+            start, end, score = best_span(starts[k], ends[k], features.sequence_ids(row))
+            if score == -math.inf:
+                continue
+            offsets = features["offset_mapping"][row]
+            first, last = offsets[start][0], offsets[end][1]
+            pair = mapping[row]
+            spans.append(Span(pair, first, last, passages[pair][first:last], score - (starts[k][0] + ends[k][0])))
+    return sorted(spans, key=lambda s: (s.passage, s.start))

