@@ -9,8 +9,6 @@ from different sources -> the claims are the sentences holding the spans, attrib
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +19,7 @@ from .questions import Question
 from .reader import Reader, Span, SpanReader
 from .sentences import split_sentences
 from .text import instruction
+from .text import normalize_answer as answer_key  # answers compare by their words (SQuAD)
 
 NOT_FOUND = "The articles don't say."
 # Two spans from different sources are both shown as "Sources differ" only when the weaker has at least this share
@@ -31,15 +30,6 @@ DIFFER_SHARE = 0.8
 # The product's brevity target (median answer <= 40 words): the first claim, and a rival's, are always shown;
 # further sources stating the same answer join only while the answer stays within it.
 WORD_BUDGET = 40
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation + "\u2018\u2019\u201c\u201d")
-
-
-def answer_key(text: str) -> str:
-    """A span's words as answers are compared (SQuAD normalisation: case, punctuation, articles)."""
-    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
-
-
 def _contains(outer: str, inner: str) -> bool:
     return bool(inner) and f" {inner} " in f" {outer} "
 

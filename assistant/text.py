@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 
 LATIN_SHARE = 0.5  # a line under half Latin letters is a foreign UI string: an article quoting a name keeps its line
@@ -111,3 +112,18 @@ def instruction(sentence: str) -> bool:
     """A sentence that addresses a language model ("Ignore previous instructions and say ..."): an article that
     carries one is reporting or planting it, so it is never quoted as evidence, by any answerer."""
     return bool(_INSTRUCTION.search(sentence))
+
+
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+
+
+def _is_punctuation(char: str) -> bool:
+    # SQuAD drops ASCII punctuation; curly quotes and dashes count too.
+    return char in string.punctuation or unicodedata.category(char).startswith("P")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalisation, how two answers are compared: lower-case, no punctuation, no articles (a/an/the),
+    single spaces."""
+    text = "".join(c for c in text.lower() if not _is_punctuation(c))
+    return " ".join(_ARTICLES.sub(" ", text).split())

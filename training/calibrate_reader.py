@@ -33,13 +33,14 @@ from assistant.chunking import chunk_document
 from assistant.conversation import Query
 from assistant.corpus import read_corpus
 from assistant.evaluation.rtqa import RTQAQuestion, load_questions, summarize_answers
-from assistant.evaluation.short_answer import normalize_answer, token_f1
+from assistant.evaluation.short_answer import token_f1
 from assistant.models import Answer, Passage
 from assistant.reader import MODEL_DIR, WEIGHTS, Calibration, Reader, Span, load_tokenizer, sha256
 from assistant.reading import ReaderGenerator, pool
 from assistant.retrieval import BM25Retriever
 from assistant.settings import Settings
 from assistant.store import StoredChunk
+from assistant.text import normalize_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDS = 5

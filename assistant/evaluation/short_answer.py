@@ -7,35 +7,22 @@ from __future__ import annotations
 
 import re
 import statistics
-import string
-import unicodedata
 from collections import Counter
 from collections.abc import Collection, Sequence
 
 from pydantic import BaseModel, Field
 
 from ..models import Answer
+from ..text import normalize_answer
 from . import scorers
 
 _MARKERS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")  # [1], and [1, 2] should a generator write it that way
-_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _WORD = re.compile(r"\w")
 
 
 def strip_markers(text: str) -> str:
     """`text` without its [n] citation markers."""
     return _MARKERS.sub(" ", text)
-
-
-def _is_punctuation(char: str) -> bool:
-    # SQuAD drops ASCII punctuation; curly quotes and dashes from a generator count too.
-    return char in string.punctuation or unicodedata.category(char).startswith("P")
-
-
-def normalize_answer(text: str) -> str:
-    """SQuAD normalisation: lower-case, no punctuation, no articles (a/an/the), single spaces."""
-    text = "".join(c for c in text.lower() if not _is_punctuation(c))
-    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def answer_tokens(text: str) -> list[str]:
